@@ -1,0 +1,20 @@
+"""minicompress: a pure-NumPy, autograd-free reference implementation of model compression.
+
+Read along the source text (pruning 3.1/4.1, quantization 3.2/4.2, distillation 3.3/4.3,
+low-rank decomposition 3.4/4.4, evaluation 2.2): every formula is a small named function.
+"""
+
+from . import nn
+from .data import Split, load_idx, load_mnist5k
+from .nn import (
+    MLP, SGD, Adam, Conv2d, ConvNet, Flatten, LeNet5, LeNet300_100, Linear, MaxPool2d,
+    Module, ReLU, Sequential, cross_entropy, evaluate, fit, predict,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "nn", "Split", "load_idx", "load_mnist5k",
+    "MLP", "SGD", "Adam", "Conv2d", "ConvNet", "Flatten", "LeNet5", "LeNet300_100", "Linear",
+    "MaxPool2d", "Module", "ReLU", "Sequential", "cross_entropy", "evaluate", "fit", "predict",
+]

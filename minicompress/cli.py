@@ -1,0 +1,105 @@
+"""``python -m minicompress <command>``: train, tour, figures, check."""
+
+from __future__ import annotations
+
+import argparse
+
+from .baselines import DEFAULT_EPOCHS, MODELS
+
+DESCRIPTION = """\
+minicompress: neural-network compression in plain NumPy, read along a text on model
+compression (pruning, quantization, knowledge distillation, low-rank decomposition).
+
+commands:
+  train    train a baseline model on the bundled MNIST digits and save it (.npz)
+  tour     run every technique on the bundled MNIST and print one results table
+  figures  regenerate every figure in figures/
+  check    grade a classroom exercise file against the reference implementation
+"""
+
+
+def _cmd_train(args) -> int:
+    from .baselines import train_baseline
+    from .formats import save_model
+
+    model, history = train_baseline(args.model, epochs=args.epochs, seed=args.seed, verbose=True)
+    print(f"final test accuracy: {100 * history['test_accuracy'][-1]:.2f}%")
+    if args.out:
+        save_model(args.out, model)
+        print(f"saved {args.model} to {args.out}")
+    return 0
+
+
+def _cmd_tour(args) -> int:
+    from .pipeline import tour
+
+    tour(quick=args.quick, seed=args.seed, sections=args.sections, json_path=args.json)
+    return 0
+
+
+def _cmd_figures(args) -> int:
+    from .pipeline import make_figures
+
+    for path in make_figures(args.outdir, quick=args.quick, seed=args.seed, sections=args.sections):
+        print(f"wrote {path}")
+    return 0
+
+
+def _cmd_check(args) -> int:
+    from .grading import check_file
+
+    return check_file(args.file, max_examples=args.max_examples)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .pipeline import SECTIONS
+
+    parser = argparse.ArgumentParser(
+        prog="python -m minicompress", description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="command", required=True)
+
+    p = sub.add_parser("train", help="train a baseline model and save it",
+                       description="Train a baseline on the bundled 4,000-image MNIST training "
+                       "split (SGD, lr 0.01, momentum 0.9, batch 64), printing one line per epoch.")
+    p.add_argument("--model", choices=sorted(MODELS), default="convnet", help="which model (default: convnet)")
+    p.add_argument("--epochs", type=int, default=None,
+                   help=f"training epochs (default per model: {DEFAULT_EPOCHS})")
+    p.add_argument("--seed", type=int, default=0, help="seed for initialisation and shuffling (default: 0)")
+    p.add_argument("--out", metavar="FILE", help="save the trained weights to this .npz file")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("tour", help="run every technique and print the results table",
+                       description="Train the baselines, compress them with every technique and "
+                       "print one table: parameters, non-zeros, size, compression ratio (both ways), "
+                       "accuracy, accuracy loss, MACs and measured latency.")
+    p.add_argument("--quick", action="store_true", help="very few epochs: a smoke test, not results")
+    p.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
+    p.add_argument("--sections", nargs="+", choices=SECTIONS, help="run only these sections")
+    p.add_argument("--json", metavar="FILE", help="also write the table as JSON to FILE")
+    p.set_defaults(func=_cmd_tour)
+
+    p = sub.add_parser("figures", help="regenerate the figures",
+                       description="Run the experiments behind each figure and write the PNGs.")
+    p.add_argument("--outdir", default="figures", help="where to write the PNGs (default: figures)")
+    p.add_argument("--quick", action="store_true", help="very few epochs: a smoke test, not results")
+    p.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
+    p.add_argument("--sections", nargs="+", choices=SECTIONS, help="only these sections' figures")
+    p.set_defaults(func=_cmd_figures)
+
+    p = sub.add_parser("check", help="grade an exercise file",
+                       description="Load a student's exercise module (e.g. "
+                       "tutorials/exercises/ex00_layers.py), grade every function it defines "
+                       "against the reference on hypothesis-generated inputs, and print PASS or "
+                       "the smallest failing input with expected vs received values. Exit code "
+                       "0 when everything passes, 1 otherwise.")
+    p.add_argument("file", help="path to the exercise .py file")
+    p.add_argument("--max-examples", type=int, default=100, help="inputs tried per function (default: 100)")
+    p.set_defaults(func=_cmd_check)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)

@@ -1,0 +1,127 @@
+"""Data: the bundled 5,000 real MNIST digits, and a reader for MNIST-format IDX files.
+
+``load_mnist5k()`` needs no network: the digits ship inside the package
+(``minicompress/datasets/mnist5k.npz``, provenance in ``PROVENANCE.md`` beside it).
+"""
+
+from __future__ import annotations
+
+import gzip
+from importlib import resources
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from .nn._checks import check_int, check_rng
+
+__all__ = ["MNIST_MEAN", "MNIST_STD", "Split", "load_mnist5k", "normalize", "load_idx"]
+
+#: Mean and standard deviation of MNIST training pixels scaled to [0, 1] (the usual values).
+MNIST_MEAN = 0.1307
+MNIST_STD = 0.3081
+
+
+class Split(NamedTuple):
+    """A train/test split; unpacks as ``X_train, y_train, X_test, y_test = split``."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+
+
+def normalize(images: np.ndarray) -> np.ndarray:
+    """uint8 (N, 28, 28) pixels -> float32 (N, 1, 28, 28), ``(x / 255 - 0.1307) / 0.3081``."""
+    x = images.astype(np.float32) / 255.0
+    return ((x - MNIST_MEAN) / MNIST_STD)[:, None, :, :].astype(np.float32)
+
+
+def _bundled_path():
+    return resources.files("minicompress") / "datasets" / "mnist5k.npz"
+
+
+def load_mnist5k(*, seed: int = 0, n_train_per_class: int = 400) -> Split:
+    """The bundled 5,000 MNIST digits, split per class into train and test.
+
+    The split rule: for each digit 0-9 (500 images each), a permutation drawn from
+    ``np.random.default_rng(seed)`` puts the first ``n_train_per_class`` (default 400) in the
+    training set and the remaining ones (100) in the test set; the training set is then
+    shuffled with the same generator.  The default gives 4,000 training and 1,000 test
+    images, the same for everyone.
+
+    Returns
+    -------
+    Split(X_train, y_train, X_test, y_test)
+        X: float32 (N, 1, 28, 28), normalised with :func:`normalize`; y: int64 (N,).
+    """
+    n_train = check_int(n_train_per_class, "n_train_per_class", low=1, high=499)
+    rng = check_rng(check_int(seed, "seed"))
+    with _bundled_path().open("rb") as fh:
+        with np.load(fh, allow_pickle=False) as data:
+            images, labels = data["images"], data["labels"].astype(np.int64)
+    train_idx, test_idx = [], []
+    for digit in range(10):
+        idx = np.flatnonzero(labels == digit)
+        idx = idx[rng.permutation(len(idx))]
+        train_idx.append(idx[:n_train])
+        test_idx.append(idx[n_train:])
+    train_idx = np.concatenate(train_idx)
+    train_idx = train_idx[rng.permutation(len(train_idx))]
+    test_idx = np.concatenate(test_idx)
+    return Split(
+        normalize(images[train_idx]), labels[train_idx],
+        normalize(images[test_idx]), labels[test_idx],
+    )
+
+
+# IDX type codes (http://yann.lecun.com/exdb/mnist/, "THE IDX FILE FORMAT")
+_IDX_DTYPES = {
+    0x08: np.dtype(">u1"), 0x09: np.dtype(">i1"), 0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8"),
+}
+
+
+def load_idx(path) -> np.ndarray:
+    """Read an MNIST-format IDX file (raw or ``.gz``) into an array.
+
+    Layout: two zero bytes, a type byte (0x08 ubyte ... 0x0E double), a byte with the number
+    of dimensions d, then d big-endian uint32 sizes, then the data in C order.  The MNIST
+    image files have magic 0x00000803 (ubyte, 3-D), label files 0x00000801 (ubyte, 1-D).
+
+    Raises
+    ------
+    ValueError
+        on a wrong magic number, a truncated file, or trailing bytes the header does not
+        account for (counts that do not match), each saying which.
+    """
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as fh:
+        raw = fh.read()
+    if len(raw) < 4:
+        raise ValueError(f"{path}: truncated IDX file: {len(raw)} bytes, no 4-byte magic number")
+    if raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
+        raise ValueError(
+            f"{path}: wrong magic number 0x{raw[:4].hex()}; an IDX file starts with 00 00, a "
+            f"type byte in {[hex(t) for t in _IDX_DTYPES]} and the number of dimensions"
+        )
+    dtype, ndim = _IDX_DTYPES[raw[2]], raw[3]
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise ValueError(f"{path}: truncated IDX header: {len(raw)} bytes, need {header}")
+    shape = tuple(int(s) for s in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    got = len(raw) - header
+    if got < expected:
+        raise ValueError(
+            f"{path}: truncated data: header says shape {shape} ({expected} bytes), "
+            f"file has {got} bytes of data"
+        )
+    if got > expected:
+        raise ValueError(
+            f"{path}: counts do not match: header says shape {shape} ({expected} bytes), "
+            f"file has {got} bytes of data ({got - expected} extra)"
+        )
+    data = np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+    return data.astype(dtype.newbyteorder("="))

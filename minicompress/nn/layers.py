@@ -1,0 +1,324 @@
+"""Layers: thin classes that hold parameters and call the pure functions of functional.py.
+
+Conventions (as PyTorch, so a state dict moves between the two by key, with no transposes):
+
+- ``Linear.weight`` is ``(out, in)``, ``Conv2d.weight`` is ``(C_out, C_in, kh, kw)``.
+- Default initialisation is PyTorch's: ``kaiming_uniform_(a=sqrt(5))``, which works out to
+  ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` for the weight, and the same bound for the bias.
+- ``forward(x)`` caches what ``backward(dout)`` needs; ``backward`` returns dx and
+  *accumulates* into ``grads`` (call ``zero_grad()`` between steps).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import functional as F
+from ._checks import check_int, check_rng
+
+__all__ = ["Module", "Linear", "Conv2d", "ReLU", "MaxPool2d", "Flatten", "Sequential"]
+
+
+class Module:
+    """Base class: a dict of parameters, a dict of their gradients, and named children."""
+
+    def __init__(self):
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+
+    # -- the two methods a layer writes ------------------------------------------------
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} does not define backward()")
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.forward(x)
+
+    # -- tree of modules ---------------------------------------------------------------
+    def children(self) -> dict[str, Module]:
+        """Direct sub-modules by name (none for a leaf layer)."""
+        return {}
+
+    def named_modules(self, prefix: str = ""):
+        """Yield ``(dotted_name, module)`` for this module and every descendant."""
+        yield prefix, self
+        for name, child in self.children().items():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def get_submodule(self, name: str) -> Module:
+        """The descendant called ``name`` (dotted), e.g. ``model.get_submodule("fc")``."""
+        modules = dict(self.named_modules())
+        if name not in modules or name == "":
+            known = [n for n in modules if n]
+            raise ValueError(f"layer name {name!r} does not exist; the model has {known}")
+        return modules[name]
+
+    # -- parameters --------------------------------------------------------------------
+    def named_parameters(self, prefix: str = ""):
+        """Yield ``(dotted_name, array)``; arrays are the live parameters (edit in place)."""
+        for mod_name, mod in self.named_modules(prefix):
+            for key, value in mod.params.items():
+                yield (f"{mod_name}.{key}" if mod_name else key), value
+
+    def named_gradients(self, prefix: str = ""):
+        """Yield ``(dotted_name, gradient)`` in the same order as :meth:`named_parameters`."""
+        for mod_name, mod in self.named_modules(prefix):
+            for key, value in mod.grads.items():
+                yield (f"{mod_name}.{key}" if mod_name else key), value
+
+    def parameters(self) -> list[np.ndarray]:
+        return [p for _, p in self.named_parameters()]
+
+    def num_parameters(self) -> int:
+        return int(sum(p.size for p in self.parameters()))
+
+    def zero_grad(self) -> None:
+        """Set every gradient to zero, in place."""
+        for _, g in self.named_gradients():
+            g[...] = 0
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """A copy of every parameter by dotted name (``conv1.weight``, ``fc.bias``, ...)."""
+        return {name: p.copy() for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Copy ``state`` into the parameters in place, after checking keys and shapes.
+
+        A missing key, an extra key or a shape mismatch raises ``ValueError`` naming the key.
+        Values are cast to each parameter's dtype.
+        """
+        own = dict(self.named_parameters())
+        missing = sorted(set(own) - set(state))
+        extra = sorted(set(state) - set(own))
+        if missing:
+            raise ValueError(f"state dict is missing key(s) {missing}")
+        if extra:
+            raise ValueError(f"state dict has unexpected key(s) {extra}; expected {sorted(own)}")
+        for name, p in own.items():
+            value = np.asarray(state[name])
+            if value.shape != p.shape:
+                raise ValueError(
+                    f"shape mismatch for key {name!r}: model has {p.shape}, state has {value.shape}"
+                )
+        for name, p in own.items():
+            p[...] = state[name]
+
+    def to(self, dtype) -> Module:
+        """Cast every parameter and gradient to ``dtype`` (e.g. np.float64 for gradcheck)."""
+        for _, mod in self.named_modules():
+            for d in (mod.params, mod.grads):
+                for k in d:
+                    d[k] = d[k].astype(dtype)
+        return self
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.extra_repr()})"
+
+    def extra_repr(self) -> str:
+        return ""
+
+
+def _init_uniform(rng: np.random.Generator, shape, fan_in: int, dtype) -> np.ndarray:
+    """PyTorch's default: kaiming_uniform_(a=sqrt(5)) == U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+    bound = 1.0 / np.sqrt(fan_in)
+    return rng.uniform(-bound, bound, size=shape).astype(dtype)
+
+
+def _check_input(x, name: str, ndim: int, axis: int, size: int, layer: str) -> np.ndarray:
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{layer}: input must be a numpy array; got {type(x).__name__}")
+    if x.ndim != ndim:
+        raise ValueError(
+            f"{layer}: input must be {ndim}-D {name}; got shape {x.shape} ({x.ndim}-D)"
+        )
+    if x.shape[axis] != size:
+        raise ValueError(
+            f"{layer}: input has {x.shape[axis]} {'features' if ndim == 2 else 'channels'} "
+            f"(shape {x.shape}) but the layer expects {size}"
+        )
+    return x
+
+
+class Linear(Module):
+    """y = x W^T + b with W: (out_features, in_features); x: (N, in) -> y: (N, out)."""
+
+    def __init__(self, in_features, out_features, bias=True, *, rng=0, dtype=np.float32):
+        super().__init__()
+        self.in_features = check_int(in_features, "in_features", low=1)
+        self.out_features = check_int(out_features, "out_features", low=1)
+        rng = check_rng(rng)
+        shape = (self.out_features, self.in_features)
+        self.params["weight"] = _init_uniform(rng, shape, self.in_features, dtype)
+        if bias:
+            self.params["bias"] = _init_uniform(rng, (self.out_features,), self.in_features, dtype)
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self._cache = None
+
+    def forward(self, x):
+        _check_input(x, "(N, in_features)", 2, 1, self.in_features, repr(self))
+        out, self._cache = F.linear(x, self.params["weight"], self.params.get("bias"))
+        return out
+
+    def backward(self, dout):
+        dx, dw, db = F.linear_backward(dout, self._cache)
+        self.grads["weight"] += dw
+        if db is not None:
+            self.grads["bias"] += db
+        return dx
+
+    def extra_repr(self):
+        return f"{self.in_features}, {self.out_features}, bias={'bias' in self.params}"
+
+
+class Conv2d(Module):
+    """2-D convolution; weight (C_out, C_in, kh, kw); x: (N, C_in, H, W) -> (N, C_out, H', W')."""
+
+    def __init__(
+        self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True, *,
+        rng=0, dtype=np.float32,
+    ):
+        super().__init__()
+        self.in_channels = check_int(in_channels, "in_channels", low=1)
+        self.out_channels = check_int(out_channels, "out_channels", low=1)
+        ks = kernel_size if isinstance(kernel_size, tuple) else (kernel_size, kernel_size)
+        self.kernel_size = tuple(check_int(k, "kernel_size", low=1) for k in ks)
+        self.stride = check_int(stride, "stride", low=1)
+        self.padding = check_int(padding, "padding", low=0)
+        rng = check_rng(rng)
+        fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
+        shape = (self.out_channels, self.in_channels, *self.kernel_size)
+        self.params["weight"] = _init_uniform(rng, shape, fan_in, dtype)
+        if bias:
+            self.params["bias"] = _init_uniform(rng, (self.out_channels,), fan_in, dtype)
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self._cache = None
+
+    def forward(self, x):
+        _check_input(x, "(N, C, H, W)", 4, 1, self.in_channels, repr(self))
+        out, self._cache = F.conv2d(
+            x, self.params["weight"], self.params.get("bias"), self.stride, self.padding
+        )
+        return out
+
+    def backward(self, dout):
+        dx, dw, db = F.conv2d_backward(dout, self._cache)
+        self.grads["weight"] += dw
+        if db is not None:
+            self.grads["bias"] += db
+        return dx
+
+    def extra_repr(self):
+        return (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}, padding={self.padding}"
+        )
+
+
+class ReLU(Module):
+    """y = max(x, 0); the gradient at exactly 0 is taken as 0."""
+
+    def forward(self, x):
+        out, self._mask = F.relu(x)
+        return out
+
+    def backward(self, dout):
+        return F.relu_backward(dout, self._mask)
+
+
+class MaxPool2d(Module):
+    """k x k max pooling with stride (default: stride = kernel_size), no padding."""
+
+    def __init__(self, kernel_size=2, stride=None):
+        super().__init__()
+        self.kernel_size = check_int(kernel_size, "kernel_size", low=1)
+        self.stride = self.kernel_size if stride is None else check_int(stride, "stride", low=1)
+
+    def forward(self, x):
+        if not isinstance(x, np.ndarray) or x.ndim != 4:
+            raise ValueError(f"MaxPool2d: input must be 4-D (N, C, H, W); got {np.shape(x)}")
+        out, self._cache = F.max_pool2d(x, self.kernel_size, self.stride)
+        return out
+
+    def backward(self, dout):
+        return F.max_pool2d_backward(dout, self._cache)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}"
+
+
+class Flatten(Module):
+    """(N, d1, d2, ...) -> (N, d1*d2*...): the source text's ``x.view(-1, 16*13*13)``."""
+
+    def forward(self, x):
+        self._shape = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dout):
+        return dout.reshape(self._shape)
+
+
+class Sequential(Module):
+    """Runs its children in order; backward runs them in reverse.
+
+    Children are named: ``Sequential(conv1=Conv2d(1, 16, 3), relu=ReLU(), ...)`` gives the
+    state-dict keys ``conv1.weight``, ``conv1.bias``, ...; positional children are named
+    ``"0", "1", ...``.  A child is reached as an attribute (``model.conv1``) and can be
+    replaced with ``model.replace("fc", new_layer)``.
+    """
+
+    def __init__(self, *layers: Module, **named: Module):
+        super().__init__()
+        self._modules: dict[str, Module] = {}
+        for i, layer in enumerate(layers):
+            self._add(str(i), layer)
+        for name, layer in named.items():
+            self._add(name, layer)
+
+    def _add(self, name: str, layer: Module) -> None:
+        if not isinstance(layer, Module):
+            raise TypeError(f"child {name!r} must be a Module; got {type(layer).__name__}")
+        self._modules[name] = layer
+
+    def children(self):
+        return dict(self._modules)
+
+    def __getattr__(self, name):
+        modules = self.__dict__.get("_modules", {})
+        if name in modules:
+            return modules[name]
+        raise AttributeError(f"{type(self).__name__} has no attribute or child {name!r}")
+
+    def __getitem__(self, name: str) -> Module:
+        return self._modules[name]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def replace(self, name: str, layer: Module) -> None:
+        """Swap the child called ``name`` (dotted names reach into nested Sequentials)."""
+        head, _, rest = name.partition(".")
+        if head not in self._modules:
+            raise ValueError(f"layer name {name!r} does not exist; children are {list(self._modules)}")
+        if rest:
+            child = self._modules[head]
+            if not isinstance(child, Sequential):
+                raise ValueError(f"layer {head!r} has no children, so {name!r} does not exist")
+            child.replace(rest, layer)
+        else:
+            self._add(head, layer)
+
+    def forward(self, x):
+        for layer in self._modules.values():
+            x = layer.forward(x)
+        return x
+
+    def backward(self, dout):
+        for layer in reversed(list(self._modules.values())):
+            dout = layer.backward(dout)
+        return dout
+
+    def __repr__(self):
+        lines = [f"  ({name}): {layer!r}" for name, layer in self._modules.items()]
+        return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
