@@ -7,8 +7,23 @@ low-rank decomposition 3.4/4.4, evaluation 2.2): every formula is a small named 
 from . import nn
 from .data import Split, load_idx, load_mnist5k
 from .nn import (
-    MLP, SGD, Adam, Conv2d, ConvNet, Flatten, LeNet5, LeNet300_100, Linear, MaxPool2d,
-    Module, ReLU, Sequential, cross_entropy, evaluate, fit, predict,
+    MLP,
+    SGD,
+    Adam,
+    Conv2d,
+    ConvNet,
+    Flatten,
+    LeNet5,
+    LeNet300_100,
+    Linear,
+    MaxPool2d,
+    Module,
+    ReLU,
+    Sequential,
+    cross_entropy,
+    evaluate,
+    fit,
+    predict,
 )
 
 __version__ = "0.1.0"

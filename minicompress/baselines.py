@@ -9,7 +9,7 @@ every call returns an independent copy that may be changed freely.
 from __future__ import annotations
 
 import copy
-from functools import lru_cache
+from functools import cache
 
 from .data import load_mnist5k
 from .nn import SGD, ConvNet, LeNet5, LeNet300_100, fit
@@ -42,7 +42,7 @@ def train_baseline(name: str, *, epochs: int | None = None, seed: int = 0, verbo
     return model, history
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cached(name: str, epochs: int | None, seed: int):
     return train_baseline(name, epochs=epochs, seed=seed)
 
