@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a baseline model and save it",
                        description="Train a baseline on the bundled 4,000-image MNIST training "
                        "split (SGD, lr 0.01, momentum 0.9, batch 64), printing one line per epoch.")
-    p.add_argument("--model", choices=sorted(MODELS), default="convnet", help="which model (default: convnet)")
+    p.add_argument("--model", choices=sorted(MODELS), default="convnet", help="model (default: convnet)")
     p.add_argument("--epochs", type=int, default=None,
                    help=f"training epochs (default per model: {DEFAULT_EPOCHS})")
     p.add_argument("--seed", type=int, default=0, help="seed for initialisation and shuffling (default: 0)")
