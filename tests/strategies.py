@@ -38,3 +38,44 @@ def seeded_normal(draw, shape):
     """A standard-normal float64 array of ``shape`` drawn from a Hypothesis-chosen seed."""
     seed = draw(st.integers(0, 2**32 - 1))
     return np.random.default_rng(seed).standard_normal(shape)
+
+
+@st.composite
+def conv_problems(draw, *, max_n=2, max_c=3, max_side=7, max_k=3, max_stride=3, max_pad=2):
+    """A small convolution problem ``(x, w, b, stride, padding)`` in float64.
+
+    Kernel height and width are drawn separately (so kh != kw is covered); the input is
+    always at least as large as the kernel and the stride once padded (anything else is an
+    error), so the output is never empty.
+    """
+    kh, kw = draw(st.integers(1, max_k)), draw(st.integers(1, max_k))
+    stride, padding = draw(st.integers(1, max_stride)), draw(st.integers(0, max_pad))
+    H = draw(st.integers(max(1, kh - 2 * padding, stride - 2 * padding), max_side))
+    W = draw(st.integers(max(1, kw - 2 * padding, stride - 2 * padding), max_side))
+    N, C, C_out = draw(st.integers(1, max_n)), draw(st.integers(1, max_c)), draw(st.integers(1, max_c))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    x = rng.standard_normal((N, C, H, W))
+    w = rng.standard_normal((C_out, C, kh, kw))
+    b = rng.standard_normal(C_out) if draw(st.booleans()) else None
+    return x, w, b, stride, padding
+
+
+@st.composite
+def pool_problems(draw, *, max_n=2, max_c=3, max_side=8, max_k=3, max_stride=3, ties=False):
+    """A max-pooling problem ``(x, k, stride)`` whose windows have a unique maximum.
+
+    The values are a seeded permutation of distinct numbers, so every window has exactly
+    one argmax and finite differences never straddle a tie.  With ``ties=True`` the values
+    are drawn from {0, 1, 2} instead, so most windows hold tied maxima (as after a ReLU).
+    """
+    k = draw(st.integers(1, max_k))
+    stride = draw(st.integers(1, max_stride))
+    H = draw(st.integers(max(k, stride), max_side))
+    W = draw(st.integers(max(k, stride), max_side))
+    N, C = draw(st.integers(1, max_n)), draw(st.integers(1, max_c))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n = N * C * H * W
+    if ties:
+        return rng.integers(0, 3, size=(N, C, H, W)).astype(np.float64), k, stride
+    x = (rng.permutation(n) - n / 2).reshape(N, C, H, W) / 4.0
+    return x, k, stride

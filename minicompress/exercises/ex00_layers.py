@@ -59,8 +59,8 @@ def _conv_args():
     def draw(draw):
         k = draw(st.integers(1, 3))
         stride, padding = draw(st.integers(1, 2)), draw(st.integers(0, 1))
-        H = draw(st.integers(max(1, k - 2 * padding), 6))
-        W = draw(st.integers(max(1, k - 2 * padding), 6))
+        H = draw(st.integers(max(1, k - 2 * padding, stride - 2 * padding), 6))
+        W = draw(st.integers(max(1, k - 2 * padding, stride - 2 * padding), 6))
         N, C, C_out = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
         rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
         return (rng.standard_normal((N, C, H, W)), rng.standard_normal((C_out, C, k, k)),

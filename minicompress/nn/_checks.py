@@ -41,7 +41,7 @@ def check_finite(x: np.ndarray, name: str) -> None:
 
 def check_int(value, name: str, *, low: int | None = None, high: int | None = None) -> int:
     """Return ``value`` as an int in [low, high]; bools and floats are refused."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    if type(value) is not int and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
         raise TypeError(f"{name} must be an integer; got {value!r} ({type(value).__name__})")
     value = int(value)
     if low is not None and value < low:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_array
+from ._checks import check_array, check_int
 
 __all__ = [
     "output_size",
@@ -37,17 +37,73 @@ __all__ = [
 
 # ----------------------------------------------------------------------------- sizes
 def output_size(size: int, k: int, stride: int, padding: int, *, name: str = "input") -> int:
-    """``1 + (size + 2*padding - k) // stride``, with a clear error when k does not fit."""
+    """``1 + (size + 2*padding - k) // stride``, with a clear error when k or stride does not fit.
+
+    A kernel larger than the padded input leaves no window at all; a stride larger than the
+    padded input leaves exactly one window and silently ignores everything past it, so both
+    are refused (PyTorch accepts the second and returns a single output pixel).
+    """
+    stride = check_int(stride, "stride", low=1)
+    padding = check_int(padding, "padding", low=0)
     padded = size + 2 * padding
-    if k > padded:
-        raise ValueError(
-            f"kernel size {k} is larger than the padded {name} size {padded} "
-            f"(size {size} + 2*padding {padding}); use a smaller kernel or more padding"
-        )
+    for what, value in (("kernel size", k), ("stride", stride)):
+        if value > padded:
+            raise ValueError(
+                f"{what} {value} is larger than the padded {name} size {padded} "
+                f"(size {size} + 2*padding {padding}); use a smaller {what.split()[0]}, "
+                f"more padding or a larger input"
+            )
     return 1 + (padded - k) // stride
 
 
+def _check_rank(x, name: str, ndim: int, layout: str) -> None:
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array; got {type(x).__name__}")
+    if x.ndim != ndim:
+        raise ValueError(f"{name} must be a {ndim}-D array {layout}; got shape {x.shape} ({x.ndim}-D)")
+
+
 # ----------------------------------------------------------------------------- im2col
+def _patches(x: np.ndarray, kh: int, kw: int, stride: int, padding: int) -> np.ndarray:
+    """Every kh x kw receptive field of ``x`` as a column: (N, C*kh*kw, H'*W').
+
+    This is the layout :func:`conv2d` works in (``torch.nn.functional.unfold``'s): column
+    ``i*W' + j`` of image n is the patch under output pixel (i, j), in (C, kh, kw) order,
+    so ``weight.reshape(C_out, -1) @ cols[n]`` is image n's output, already channels-first.
+    Built with one loop over the kh*kw kernel offsets: offset (p, q) is the strided slice
+    ``x_pad[:, :, p::stride, q::stride]`` (its first H' x W'), copied for all N, C at once.
+    """
+    N, C, H, W = x.shape
+    Ho = output_size(H, kh, stride, padding, name="height")
+    Wo = output_size(W, kw, stride, padding, name="width")
+    if padding:
+        x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    cols = np.empty((N, C, kh, kw, Ho, Wo), dtype=x.dtype)
+    for p in range(kh):
+        for q in range(kw):
+            cols[:, :, p, q] = x[:, :, p : p + stride * Ho : stride, q : q + stride * Wo : stride]
+    return cols.reshape(N, C * kh * kw, Ho * Wo)
+
+
+def _patches_adjoint(cols: np.ndarray, x_shape: tuple, kh: int, kw: int, stride: int, padding: int):
+    """Adjoint of :func:`_patches`: add every column back onto its receptive field.
+
+    cols: (N, C*kh*kw, H'*W') -> (N, C, H, W).  Where receptive fields overlap (stride < k)
+    their contributions are summed.  The same loop over kernel offsets, in reverse.
+    """
+    N, C, H, W = x_shape
+    Ho = output_size(H, kh, stride, padding, name="height")
+    Wo = output_size(W, kw, stride, padding, name="width")
+    c = cols.reshape(N, C, kh, kw, Ho, Wo)
+    out = np.zeros((N, C, H + 2 * padding, W + 2 * padding), dtype=cols.dtype)
+    for p in range(kh):
+        for q in range(kw):
+            out[:, :, p : p + stride * Ho : stride, q : q + stride * Wo : stride] += c[:, :, p, q]
+    if padding:
+        out = np.ascontiguousarray(out[:, :, padding : padding + H, padding : padding + W])
+    return out
+
+
 def im2col(x: np.ndarray, kh: int, kw: int, stride: int = 1, padding: int = 0) -> np.ndarray:
     """Lay every kh x kw receptive field of ``x`` out as one row.
 
@@ -60,18 +116,14 @@ def im2col(x: np.ndarray, kh: int, kw: int, stride: int = 1, padding: int = 0) -
     -------
     cols : (N * H' * W', C * kh * kw) array
         Row ``n*H'*W' + i*W' + j`` holds the patch under output pixel (i, j) of image n,
-        flattened in (C, kh, kw) order -- the order of ``weight.reshape(C_out, -1)``.
+        flattened in (C, kh, kw) order -- the order of ``weight.reshape(C_out, -1)``, so
+        that ``im2col(x) @ weight.reshape(C_out, -1).T`` is the convolution as one GEMM.
+        (:func:`conv2d` uses the transposed, per-image layout of the same numbers, which
+        needs no transpose of its output.)
     """
-    N, C, H, W = x.shape
-    Ho = output_size(H, kh, stride, padding, name="height")
-    Wo = output_size(W, kw, stride, padding, name="width")
-    if padding:
-        x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-    # windows: (N, C, H-kh+1, W-kw+1, kh, kw), a strided view (no copy yet)
-    windows = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(2, 3))
-    windows = windows[:, :, ::stride, ::stride][:, :, :Ho, :Wo]
-    # -> (N, H', W', C, kh, kw): one copy, then a free reshape
-    return windows.transpose(0, 2, 3, 1, 4, 5).reshape(N * Ho * Wo, C * kh * kw)
+    _check_rank(x, "x", 4, "(N, C, H, W)")
+    cols = _patches(x, kh, kw, stride, padding)  # (N, C*kh*kw, H'*W')
+    return cols.transpose(0, 2, 1).reshape(-1, cols.shape[1])
 
 
 def col2im(
@@ -83,24 +135,26 @@ def col2im(
     ``<im2col(x), cols> == <x, col2im(cols)>`` for every x and cols (a test checks it).
     Loops over the kh*kw kernel offsets only; each step is vectorised over N, C, H', W'.
     """
-    N, C, H, W = x_shape
-    Ho = output_size(H, kh, stride, padding, name="height")
-    Wo = output_size(W, kw, stride, padding, name="width")
-    c = cols.reshape(N, Ho, Wo, C, kh, kw).transpose(0, 3, 4, 5, 1, 2)  # N C kh kw H' W'
-    out = np.zeros((N, C, H + 2 * padding, W + 2 * padding), dtype=cols.dtype)
-    for i in range(kh):
-        i_end = i + stride * Ho
-        for j in range(kw):
-            j_end = j + stride * Wo
-            out[:, :, i:i_end:stride, j:j_end:stride] += c[:, :, i, j]
-    if padding:
-        out = out[:, :, padding:-padding, padding:-padding]
-    return out
+    N, C = x_shape[:2]
+    K = C * kh * kw
+    if cols.ndim != 2 or cols.shape[1] != K:
+        raise ValueError(
+            f"cols must have shape (N*H'*W', {K}) for x_shape {tuple(x_shape)}; got {cols.shape}"
+        )
+    per_image = cols.reshape(N, -1, K).transpose(0, 2, 1)  # (N, C*kh*kw, H'*W')
+    return _patches_adjoint(per_image, tuple(x_shape), kh, kw, stride, padding)
 
 
 # ----------------------------------------------------------------------------- linear
 def linear(x: np.ndarray, w: np.ndarray, b: np.ndarray | None):
     """y = x W^T + b.  x: (N, in), w: (out, in) (PyTorch layout), b: (out,) -> y: (N, out)."""
+    _check_rank(x, "x", 2, "(N, in_features)")
+    _check_rank(w, "w", 2, "(out_features, in_features)")
+    if x.shape[1] != w.shape[1]:
+        raise ValueError(
+            f"x has {x.shape[1]} features (shape {x.shape}) but w expects {w.shape[1]} "
+            f"(w shape {w.shape})"
+        )
     out = x @ w.T
     if b is not None:
         out += b
@@ -130,9 +184,12 @@ def relu_backward(dout: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- conv2d
 def conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: int = 1, padding: int = 0):
-    """2-D cross-correlation (what deep-learning frameworks call convolution), as one GEMM.
+    """2-D cross-correlation (what deep-learning frameworks call convolution), as a GEMM.
 
     out[n, o, i, j] = b[o] + sum_{c, p, q} w[o, c, p, q] * x_pad[n, c, i*s + p, j*s + q]
+
+    i.e. ``out[n] = W_flat @ cols[n] + b`` with W_flat = w.reshape(C_out, C*kh*kw) and
+    cols[n] the (C*kh*kw, H'*W') patch columns of image n (the transpose of im2col's rows).
 
     Parameters
     ----------
@@ -145,35 +202,39 @@ def conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: int = 1, 
     out : (N, C_out, H', W') with H' = 1 + (H + 2*padding - kh) // stride
     cache : what :func:`conv2d_backward` needs
     """
+    _check_rank(x, "x", 4, "(N, C, H, W)")
+    _check_rank(w, "w", 4, "(C_out, C, kh, kw)")
     N, C, H, W = x.shape
     C_out, C_w, kh, kw = w.shape
+    if b is not None and np.shape(b) != (C_out,):
+        raise ValueError(f"b must have shape ({C_out},) for {C_out} output channels; got {np.shape(b)}")
     if C != C_w:
         raise ValueError(
             f"x has {C} input channels but weight expects {C_w} (weight shape {w.shape})"
         )
-    cols = im2col(x, kh, kw, stride, padding)  # (N*H'*W', C*kh*kw)
+    cols = _patches(x, kh, kw, stride, padding)  # (N, C*kh*kw, H'*W')
     Ho = output_size(H, kh, stride, padding)
     Wo = output_size(W, kw, stride, padding)
-    out = cols @ w.reshape(C_out, -1).T  # the one GEMM: (N*H'*W', C_out)
+    out = w.reshape(C_out, -1) @ cols  # the GEMM, batched over images: (N, C_out, H'*W')
     if b is not None:
-        out += b
-    out = out.reshape(N, Ho, Wo, C_out).transpose(0, 3, 1, 2)
-    return np.ascontiguousarray(out), (x.shape, cols, w, b is not None, stride, padding)
+        out += b[:, None]
+    return out.reshape(N, C_out, Ho, Wo), (x.shape, cols, w, b is not None, stride, padding)
 
 
 def conv2d_backward(dout: np.ndarray, cache):
     """Backward of :func:`conv2d`; returns (dx, dw, db or None).
 
-    With D = dout laid out as (N*H'*W', C_out):  dW = D^T cols,  db = sum of D over rows,
-    dcols = D W_flat, and dx = col2im(dcols).
+    With D_n = dout[n] laid out as (C_out, H'*W') and cols_n image n's patch columns:
+    dW = sum_n D_n cols_n^T,  db = sum of D over n and pixels,  dcols_n = W_flat^T D_n,
+    and dx = the adjoint of the patch extraction applied to dcols (col2im).
     """
     x_shape, cols, w, has_bias, stride, padding = cache
     C_out, C, kh, kw = w.shape
-    d = dout.transpose(0, 2, 3, 1).reshape(-1, C_out)  # (N*H'*W', C_out)
-    dw = (d.T @ cols).reshape(w.shape)
-    db = d.sum(axis=0) if has_bias else None
-    dcols = d @ w.reshape(C_out, -1)
-    dx = col2im(dcols, x_shape, kh, kw, stride, padding)
+    d = dout.reshape(x_shape[0], C_out, -1)  # (N, C_out, H'*W'): free for a contiguous dout
+    dw = (d @ cols.transpose(0, 2, 1)).sum(axis=0).reshape(w.shape)
+    db = d.sum(axis=(0, 2)) if has_bias else None
+    dcols = w.reshape(C_out, -1).T @ d  # (N, C*kh*kw, H'*W')
+    dx = _patches_adjoint(dcols, x_shape, kh, kw, stride, padding)
     return dx, dw, db
 
 
@@ -181,32 +242,58 @@ def conv2d_backward(dout: np.ndarray, cache):
 def max_pool2d(x: np.ndarray, kernel_size: int = 2, stride: int | None = None):
     """Max pooling over k x k windows (no padding; floor mode, as PyTorch's default).
 
-    x: (N, C, H, W) -> out: (N, C, H', W') with H' = 1 + (H - k) // stride.
+    x: (N, C, H, W) -> out: (N, C, H', W') with H' = 1 + (H - k) // stride, and
+    out[n, c, i, j] = max_{p, q < k} x[n, c, i*stride + p, j*stride + q].
+
+    Notes
+    -----
     Ties: the first maximum in row-major window order receives the gradient (as np.argmax).
+    NaN propagates: a window holding NaN outputs NaN (the first NaN is its argmax).
+    Computed as a running maximum over the k*k window offsets, each step vectorised over
+    N, C, H', W'; the cache keeps the offset index of every window's maximum.
     """
-    k = kernel_size
-    s = k if stride is None else stride
+    _check_rank(x, "x", 4, "(N, C, H, W)")
+    k = check_int(kernel_size, "kernel_size", low=1)
+    s = k if stride is None else check_int(stride, "stride", low=1)
     N, C, H, W = x.shape
     Ho = output_size(H, k, s, 0, name="height")
     Wo = output_size(W, k, s, 0, name="width")
-    windows = np.lib.stride_tricks.sliding_window_view(x, (k, k), axis=(2, 3))
-    windows = windows[:, :, ::s, ::s][:, :, :Ho, :Wo].reshape(N, C, Ho, Wo, k * k)
-    arg = windows.argmax(axis=-1)  # (N, C, H', W') index into the k*k window
-    out = np.take_along_axis(windows, arg[..., None], axis=-1)[..., 0]
+    has_nan = x.size > 0 and bool(np.isnan(x.max()))  # one cheap pass; NaN is rare
+    index_type = np.min_scalar_type(k * k - 1)
+    out = arg = None
+    for p in range(k):
+        for q in range(k):
+            v = x[:, :, p : p + s * Ho : s, q : q + s * Wo : s]  # offset (p, q) of every window
+            if out is None:
+                out, arg = v.copy(), np.zeros(v.shape, dtype=index_type)
+                continue
+            better = v > out  # strict: on a tie the earlier offset keeps the maximum
+            if has_nan:  # the first NaN wins and stays
+                better |= np.isnan(v) & ~np.isnan(out)
+            np.maximum(out, v, out=out)  # (np.maximum propagates NaN)
+            # offsets only grow, so "arg = offset where better" is a branch-free maximum
+            np.maximum(arg, better * index_type.type(p * k + q), out=arg)
     return out, (x.shape, arg, k, s)
 
 
 def max_pool2d_backward(dout: np.ndarray, cache) -> np.ndarray:
-    """Route each output gradient to the position of its window's maximum."""
+    """Route each output gradient to the position of its window's maximum.
+
+    dx[n, c, i*s + p, j*s + q] += dout[n, c, i, j]  where (p, q) is window (i, j)'s argmax;
+    overlapping windows (stride < k) add up.  Positions no window picked get 0.
+    """
     x_shape, arg, k, s = cache
-    N, C, H, W = x_shape
     Ho, Wo = arg.shape[2:]
     dx = np.zeros(x_shape, dtype=dout.dtype)
     # Loop over the k*k window offsets; each step is vectorised over N, C, H', W'.
     for p in range(k):
         for q in range(k):
             hit = arg == p * k + q
-            dx[:, :, p : p + s * Ho : s, q : q + s * Wo : s] += dout * hit
+            target = dx[:, :, p : p + s * Ho : s, q : q + s * Wo : s]
+            if s >= k:  # windows do not overlap: every target position is written once
+                np.multiply(dout, hit, out=target)
+            else:
+                target += dout * hit
     return dx
 
 

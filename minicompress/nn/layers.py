@@ -130,8 +130,13 @@ def _check_input(x, name: str, ndim: int, axis: int, size: int, layer: str) -> n
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{layer}: input must be a numpy array; got {type(x).__name__}")
     if x.ndim != ndim:
+        hint = ""
+        if ndim == 2 and x.ndim > 2:
+            hint = "; flatten it first (a Flatten() layer, or x.reshape(len(x), -1))"
+        elif ndim == 4 and x.ndim == 3:
+            hint = "; add the batch dimension (x[None]) or the channel one (x[:, None])"
         raise ValueError(
-            f"{layer}: input must be {ndim}-D {name}; got shape {x.shape} ({x.ndim}-D)"
+            f"{layer}: input must be {ndim}-D {name}; got shape {x.shape} ({x.ndim}-D){hint}"
         )
     if x.shape[axis] != size:
         raise ValueError(

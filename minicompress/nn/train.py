@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from ._checks import check_finite, check_int, check_rng
+from ._checks import check_int, check_rng
 from .functional import cross_entropy
 
 __all__ = ["minibatches", "fit", "evaluate", "predict"]
@@ -52,6 +52,20 @@ def evaluate(model, X: np.ndarray, y: np.ndarray, batch_size: int = 500, loss=cr
     logits = predict(model, X, batch_size)
     value, _ = loss(logits, y)
     return value, float((logits.argmax(axis=1) == y).mean())
+
+
+def _check_batch(xb, idx, epoch: int, step: int) -> None:
+    """Refuse a batch with NaN/inf, naming the epoch, the step and the example in ``X``."""
+    finite = np.isfinite(xb)
+    if not finite.all():
+        bad = ~finite.reshape(len(xb), -1).all(axis=1)
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"epoch {epoch}, step {step}: the training batch contains "
+            f"{int((~finite).sum())} non-finite value(s) (NaN or inf) in {int(bad.sum())} "
+            f"example(s), the first X[{int(idx[row])}]; clean the data (or the augment "
+            f"function) before training"
+        )
 
 
 def _hook_calls(hooks, name):
@@ -96,9 +110,11 @@ def fit(
 
     Raises
     ------
+    ValueError
+        if a training batch holds NaN or inf (after ``augment``), naming the epoch and step.
     FloatingPointError
-        if a batch or the loss is NaN/inf, naming the epoch and step, so a diverging run
-        stops at once instead of training on garbage.
+        if the loss becomes NaN or inf, naming the epoch and step, so a diverging run stops
+        at once instead of training on garbage.
     """
     epochs = check_int(epochs, "epochs", low=0)
     batch_size = check_int(batch_size, "batch_size", low=1)
@@ -123,10 +139,7 @@ def fit(
             xb, yb = X[idx], y[idx]
             if augment is not None:
                 xb = augment(xb, rng)
-            try:
-                check_finite(xb, "batch")
-            except ValueError as err:
-                raise FloatingPointError(f"epoch {epoch}, step {step}: {err}") from None
+            _check_batch(xb, idx, epoch, step)
             for f in on_batch:
                 f(model, xb, yb)
             model.zero_grad()
