@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .baselines import DEFAULT_EPOCHS, MODELS
+from .baselines import BATCH_SIZE, DEFAULT_EPOCHS, LR, MODELS, MOMENTUM
 
 DESCRIPTION = """\
 minicompress: neural-network compression in plain NumPy, read along a text on model
@@ -20,11 +20,13 @@ commands:
 
 def _cmd_train(args) -> int:
     from .baselines import train_baseline
-    from .formats import save_model
 
     model, history = train_baseline(args.model, epochs=args.epochs, seed=args.seed, verbose=True)
-    print(f"final test accuracy: {100 * history['test_accuracy'][-1]:.2f}%")
+    if history["test_accuracy"]:
+        print(f"final test accuracy: {100 * history['test_accuracy'][-1]:.2f}%")
     if args.out:
+        from .formats import save_model
+
         save_model(args.out, model)
         print(f"saved {args.model} to {args.out}")
     return 0
@@ -62,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train a baseline model and save it",
                        description="Train a baseline on the bundled 4,000-image MNIST training "
-                       "split (SGD, lr 0.01, momentum 0.9, batch 64), printing one line per epoch.")
+                       f"split (SGD, lr {LR}, momentum {MOMENTUM}, batch {BATCH_SIZE}), printing one "
+                       "line per epoch.")
     p.add_argument("--model", choices=sorted(MODELS), default="convnet", help="model (default: convnet)")
     p.add_argument("--epochs", type=int, default=None,
                    help=f"training epochs (default per model: {DEFAULT_EPOCHS})")
