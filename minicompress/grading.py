@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import importlib
 import importlib.util
+import inspect
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -71,6 +72,7 @@ class Result:
     expected: Any = None
     received: Any = None
     error: str | None = None
+    arg_names: tuple = ()
 
     def render(self) -> str:
         if self.status == "PASS":
@@ -80,22 +82,45 @@ class Result:
         if self.status == "TODO":
             return f"TODO     {self.function}  (still raises NotImplementedError)"
         lines = [f"FAIL     {self.function}", "  smallest failing input:"]
-        lines += [f"    arg {i}: {_show(a)}" for i, a in enumerate(self.args or ())]
+        names = self.arg_names if len(self.arg_names) == len(self.args or ()) else ()
+        for i, a in enumerate(self.args or ()):
+            lines.append(f"    {names[i] if names else f'arg {i}'}: {_show(a)}")
         lines.append(f"  expected: {_show(self.expected)}")
         if self.error is not None:
             lines.append(f"  raised:   {self.error}")
         else:
             lines.append(f"  received: {_show(self.received)}")
+            lines += _hints(self.expected, self.received)
         return "\n".join(lines)
+
+
+def _hints(expected, received) -> list[str]:
+    """Point at what differs: the shape, or which elements of a returned tuple."""
+    if isinstance(expected, np.ndarray) and isinstance(received, np.ndarray):
+        if expected.shape != received.shape:
+            return [f"  (the shapes differ: expected {expected.shape}, received {received.shape})"]
+    if (isinstance(expected, (tuple, list)) and isinstance(received, (tuple, list))
+            and len(expected) == len(received)):
+        wrong = [i for i, (e, g) in enumerate(zip(expected, received)) if not allclose(e, g)]
+        if wrong:
+            return [f"  (element(s) {wrong} of the returned tuple differ)"]
+    return []
 
 
 def _show(value) -> str:
     if isinstance(value, np.ndarray):
         body = np.array2string(value, precision=5, threshold=40, separator=", ")
-        return f"array(shape={value.shape}, dtype={value.dtype}) " + body.replace("\n", " ")
+        return f"array(shape={value.shape}, dtype={value.dtype}) " + " ".join(body.split())
     if isinstance(value, (tuple, list)):
         return "(" + ", ".join(_show(v) for v in value) + ")"
     return repr(value)
+
+
+def _parameter_names(fn) -> tuple:
+    try:
+        return tuple(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        return ()
 
 
 class _Mismatch(AssertionError):
@@ -104,7 +129,7 @@ class _Mismatch(AssertionError):
 
 def _grade_one(check: Check, student_fn: Callable, max_examples: int) -> Result:
     try:
-        from hypothesis import HealthCheck, given, settings
+        from hypothesis import HealthCheck, Verbosity, given, settings
     except ImportError:  # pragma: no cover - depends on the environment
         raise SystemExit(
             "the grader needs Hypothesis: pip install -e '.[test]' (or pip install hypothesis)"
@@ -131,8 +156,11 @@ def _grade_one(check: Check, student_fn: Callable, max_examples: int) -> Result:
         for case in check.hand_cases:
             attempt(case)
 
+        # report_multiple_bugs=False: one (the smallest) failure, never an ExceptionGroup;
+        # quiet: the grader prints the failing input itself.
         @settings(max_examples=max_examples, derandomize=True, database=None, deadline=None,
-                  suppress_health_check=list(HealthCheck), print_blob=False)
+                  suppress_health_check=list(HealthCheck), print_blob=False,
+                  report_multiple_bugs=False, verbosity=Verbosity.quiet)
         @given(check.args())
         def run(args):
             attempt(args)
@@ -142,7 +170,7 @@ def _grade_one(check: Check, student_fn: Callable, max_examples: int) -> Result:
         return Result(check.function, "TODO")
     except _Mismatch:
         return Result(check.function, "FAIL", tried[0], last["args"], last["expected"],
-                      last["received"], last["error"])
+                      last["received"], last["error"], _parameter_names(check.reference))
     return Result(check.function, "PASS", tried[0])
 
 

@@ -70,7 +70,8 @@ def test_adam_hand_case_two_steps():
     opt.step()
     m_hat, v_hat = 0.08 / (1 - 0.9**2), 0.004996 / (1 - 0.999**2)
     w1 = 1.0 - 0.1 * 2.0 / (2.0 + 1e-8)
-    assert layer.params["weight"][0, 0] == pytest.approx(w1 - 0.1 * m_hat / (np.sqrt(v_hat) + 1e-8), rel=1e-13)
+    w2 = w1 - 0.1 * m_hat / (np.sqrt(v_hat) + 1e-8)
+    assert layer.params["weight"][0, 0] == pytest.approx(w2, rel=1e-13)
     assert layer.params["bias"][0] == 0.0  # a zero gradient moves nothing
 
 
