@@ -45,9 +45,15 @@ def build_model(name: str, *, rng=0):
     return MODELS[name](rng=rng)
 
 
+def _epochs(name: str, epochs: int | None) -> int:
+    if name not in MODELS:
+        raise ValueError(f"model must be one of {sorted(MODELS)}; got {name!r}")
+    return DEFAULT_EPOCHS[name] if epochs is None else check_int(epochs, "epochs", low=0)
+
+
 def train_baseline(name: str, *, epochs: int | None = None, seed: int = 0, verbose: bool = False):
     """Train model ``name`` with the baseline recipe; returns ``(model, history)``."""
-    epochs = DEFAULT_EPOCHS.get(name, 10) if epochs is None else check_int(epochs, "epochs", low=0)
+    epochs = _epochs(name, epochs)
     seed = check_int(seed, "seed")
     model = build_model(name, rng=seed)
     X, y, Xt, yt = load_mnist5k()
@@ -60,11 +66,15 @@ def train_baseline(name: str, *, epochs: int | None = None, seed: int = 0, verbo
 
 
 @cache
-def _cached(name: str, epochs: int | None, seed: int):
+def _cached(name: str, epochs: int, seed: int):
     return train_baseline(name, epochs=epochs, seed=seed)
 
 
 def baseline(name: str, *, epochs: int | None = None, seed: int = 0):
-    """A trained baseline (cached per process); returns an independent deep copy."""
-    model, _ = _cached(name, epochs, seed)
+    """A trained baseline (cached per process); returns an independent deep copy.
+
+    ``epochs=None`` means ``DEFAULT_EPOCHS[name]``, so ``baseline("convnet")`` and
+    ``baseline("convnet", epochs=10)`` share one training run.
+    """
+    model, _ = _cached(name, _epochs(name, epochs), check_int(seed, "seed"))
     return copy.deepcopy(model)
