@@ -43,6 +43,7 @@ def output_size(size: int, k: int, stride: int, padding: int, *, name: str = "in
     padded input leaves exactly one window and silently ignores everything past it, so both
     are refused (PyTorch accepts the second and returns a single output pixel).
     """
+    k = check_int(k, "kernel size", low=1)
     stride = check_int(stride, "stride", low=1)
     padding = check_int(padding, "padding", low=0)
     padded = size + 2 * padding

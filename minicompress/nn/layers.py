@@ -187,7 +187,9 @@ class Conv2d(Module):
         super().__init__()
         self.in_channels = check_int(in_channels, "in_channels", low=1)
         self.out_channels = check_int(out_channels, "out_channels", low=1)
-        ks = kernel_size if isinstance(kernel_size, tuple) else (kernel_size, kernel_size)
+        ks = tuple(kernel_size) if isinstance(kernel_size, (tuple, list)) else (kernel_size, kernel_size)
+        if len(ks) != 2:
+            raise ValueError(f"kernel_size must be an int or a pair (kh, kw); got {kernel_size!r}")
         self.kernel_size = tuple(check_int(k, "kernel_size", low=1) for k in ks)
         self.stride = check_int(stride, "stride", low=1)
         self.padding = check_int(padding, "padding", low=0)
@@ -241,8 +243,10 @@ class MaxPool2d(Module):
         self.stride = self.kernel_size if stride is None else check_int(stride, "stride", low=1)
 
     def forward(self, x):
-        if not isinstance(x, np.ndarray) or x.ndim != 4:
-            raise ValueError(f"MaxPool2d: input must be 4-D (N, C, H, W); got {np.shape(x)}")
+        if not isinstance(x, np.ndarray):
+            raise TypeError(f"{self!r}: input must be a numpy array; got {type(x).__name__}")
+        if x.ndim != 4:
+            raise ValueError(f"{self!r}: input must be 4-D (N, C, H, W); got shape {x.shape} ({x.ndim}-D)")
         out, self._cache = F.max_pool2d(x, self.kernel_size, self.stride)
         return out
 
