@@ -25,7 +25,7 @@ from .kernels import int_matmul, xnor_matmul
 from .layers import QuantConv2d, QuantLinear, quantize_weights
 from .packing import pack_signs, pack_ternary, unpack_signs, unpack_ternary
 from .qat import (
-                     QATConv2d,
+    QATConv2d,
     QATLinear,
     ShadowClip,
     convert_qat,
