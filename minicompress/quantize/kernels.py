@@ -126,7 +126,7 @@ def xnor_matmul(a_bits: np.ndarray, b_bits: np.ndarray, k: int) -> np.ndarray:
     a64, b64 = _words(a_bits), _words(b_bits)
     M, N = a64.shape[0], b64.shape[0]
     out = np.empty((M, N), np.int32)
-    rows = max(1, 2**22 // max(1, N * a64.shape[1]))
+    rows = max(1, 2**15 // max(1, N * a64.shape[1]))  # blocks of ~32k words stay in cache
     for i in range(0, M, rows):
         x = np.bitwise_xor(a64[i : i + rows, None, :], b64[None, :, :])
         out[i : i + rows] = k - 2 * np.bitwise_count(x).sum(axis=-1, dtype=np.int32)
