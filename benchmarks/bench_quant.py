@@ -66,8 +66,8 @@ def bench_xnor(M: int, K: int, N: int, repeats: int, rng) -> None:
         print(f"  {name:<20s} {1e3 * s:9.2f} ms")
     print(f"  ratio float32 / xnor: {t['float32 dot of signs'] / t['xnor_matmul']:.2f}x  "
           f"(> 1 means xnor is faster)")
-    print(f"  memory of the operands: {a_bits.nbytes + b_bits.nbytes} bytes packed vs "
-          f"{sa.nbytes + sb_t.nbytes} bytes float32 ({(sa.nbytes + sb_t.nbytes) / (a_bits.nbytes + b_bits.nbytes):.0f}x)")
+    packed, dense = a_bits.nbytes + b_bits.nbytes, sa.nbytes + sb_t.nbytes
+    print(f"  memory of the operands: {packed} bytes packed vs {dense} bytes float32 ({dense / packed:.0f}x)")
 
 
 def main(argv=None) -> None:
@@ -76,7 +76,8 @@ def main(argv=None) -> None:
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     rng = np.random.default_rng(args.seed)
-    threads = {k: os.environ.get(k, "unset") for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    threads = {k: os.environ.get(k, "unset")
+               for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
     print(f"numpy {np.__version__}, python {platform.python_version()}, {os.cpu_count()} CPUs, {threads}")
     bench_int(512, 512, 512, args.repeats, rng)
     bench_int(256, 4096, 256, args.repeats, rng)

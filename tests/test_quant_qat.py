@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from minicompress.nn import SGD, Conv2d, ConvNet, Linear, Sequential, fit
+from minicompress.nn import Conv2d, ConvNet, Linear, Sequential
 from minicompress.nn import functional as F
 from minicompress.nn.gradcheck import numerical_gradient, relative_error
 from minicompress.quantize import (
@@ -172,15 +172,3 @@ def test_shadow_clip_hook_keeps_weights_in_the_window():
     qat.fc.params["weight"][0, 0] = 5.0
     ShadowClip().after_step(qat)
     assert qat.fc.params["weight"][0, 0] == 1.0
-
-
-@pytest.mark.slow
-def test_short_binary_qat_recovers_accuracy(trained_convnet, mnist):
-    """One epoch of QAT on 1,000 images already beats post-training binarisation."""
-    X, y, Xt, yt = mnist.X_train[:1000], mnist.y_train[:1000], mnist.X_test[:500], mnist.y_test[:500]
-    ptq = (quantize_weights(trained_convnet, "binary")(Xt).argmax(1) == yt).mean()
-    qat = prepare_qat(trained_convnet, "binary")
-    fit(qat, X, y, epochs=1, batch_size=64, optimizer=SGD(qat, lr=0.01, momentum=0.9), rng=0,
-        hooks=[ShadowClip()], verbose=False)
-    acc = (convert_qat(qat)(Xt).argmax(1) == yt).mean()
-    assert acc > ptq + 0.03 and acc > 0.88, (ptq, acc)

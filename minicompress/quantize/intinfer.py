@@ -52,6 +52,9 @@ class QuantizeInput(Module):
     def macs(self, x_shape):
         return 0, 0
 
+    def extra_repr(self):
+        return f"S={self.qp.scale:.4g}, Z={self.qp.zero_point}, codes [{self.qp.qmin}, {self.qp.qmax}]"
+
 
 class _IntAffine(Module):
     """Shared by IntLinear and IntConv2d: int8 weights, int32 bias, fixed-point requantize."""
@@ -84,6 +87,10 @@ class _IntAffine(Module):
         """int8 weights, int32 biases, per channel an int32 M0 and an 8-bit shift, int32 Z_out."""
         c = self.params["weight"].shape[0]
         return 8 * int(self.params["weight"].size) + 32 * c + 32 * c + 8 * c + 32
+
+    def extra_repr(self):
+        return (f"{tuple(self.params['weight'].shape)} int8, int32 bias, relu={self.relu}, "
+                f"out S={self.out_qp.scale:.4g} Z={self.out_qp.zero_point}")
 
 
 class IntLinear(_IntAffine):
@@ -189,6 +196,9 @@ class Dequantize(Module):
 
     def macs(self, x_shape):
         return 0, 0
+
+    def extra_repr(self):
+        return f"S={self.qp.scale:.4g}, Z={self.qp.zero_point}"
 
 
 class IntegerModel(Sequential):
