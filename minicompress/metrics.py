@@ -24,7 +24,8 @@ from .nn._checks import check_int
 from .nn.functional import output_size
 
 __all__ = [
-    "SizeReport", "model_size_bits", "compression_ratio", "compression_ratio_text", "sparsity",
+    "SizeReport", "model_size_bits", "compression_ratio", "compression_ratio_text", "parameter_counts",
+    "sparsity",
     "accuracy", "accuracy_loss", "FlopsReport", "flops", "LatencyReport", "latency", "thread_settings",
 ]
 
@@ -125,6 +126,21 @@ def compression_ratio(original, compressed) -> float:
 def compression_ratio_text(original, compressed) -> float:
     """The source text's section 2.2 rate: ``compressed bits / original bits`` (smaller is better)."""
     return _bits(compressed, "compressed") / _bits(original, "original")
+
+
+def parameter_counts(model) -> tuple[int, int]:
+    """``(parameters, non-zero parameters)`` of ``model``.  A layer that stores its weights
+    outside ``params`` (a sparse layer) reports them with ``parameter_counts()``."""
+    _check_model(model)
+    total = nonzero = 0
+    for _, mod in _leaves(model):
+        if callable(getattr(mod, "parameter_counts", None)):
+            t, z = mod.parameter_counts()
+        else:
+            t = sum(p.size for p in mod.params.values())
+            z = sum(int(np.count_nonzero(p)) for p in mod.params.values())
+        total, nonzero = total + int(t), nonzero + int(z)
+    return total, nonzero
 
 
 def sparsity(model, *, weights_only: bool = False) -> float:

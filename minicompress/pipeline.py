@@ -18,8 +18,6 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from . import metrics
 from .baselines import DEFAULT_EPOCHS, baseline
 from .data import Split, load_mnist5k
@@ -28,7 +26,7 @@ from .nn._checks import check_int
 __all__ = ["SECTIONS", "TourContext", "measure", "report", "tour", "make_figures"]
 
 #: Tour sections, in the order of the source text.
-SECTIONS = ["baseline"]
+SECTIONS = ["baseline", "evaluation"]
 
 #: Columns of the results table: (row key, header).
 COLUMNS = [
@@ -42,7 +40,8 @@ COLUMNS = [
     ("accuracy", "accuracy %"),
     ("accuracy_loss", "acc. loss pts"),
     ("mflops", "MFLOPs (M MACs, eff.)"),
-    ("latency_ms", "latency ms/256"),
+    ("latency_ms", "latency ms"),
+    ("latency_batch", "batch"),
 ]
 
 
@@ -87,15 +86,16 @@ def measure(model, method: str, ctx: TourContext, *, reference: str | None = Non
         size_bits, per_layer = size.total, size.bits
     else:
         size_bits, per_layer = check_int(size_bits, "size_bits", low=1), None
-    params = model.parameters()
+    n_params, n_nonzero = metrics.parameter_counts(model)
     work = metrics.flops(model, X_test.shape[1:])
-    timing = metrics.latency(model, X_test[:latency_batch], repeats=3 if ctx.quick else 10, warmup=1)
+    repeats = (3 if ctx.quick else 10) * (20 if latency_batch < 32 else 1)  # small batches: noisier
+    timing = metrics.latency(model, X_test[:latency_batch], repeats=repeats, warmup=1)
     return {
         "method": method,
         "reference": reference,
         "fmt": fmt if per_layer is not None else "given",
-        "params": int(sum(p.size for p in params)),
-        "nonzeros": int(sum(np.count_nonzero(p) for p in params)),
+        "params": n_params,
+        "nonzeros": n_nonzero,
         "size_bits": int(size_bits),
         "size_bits_per_layer": per_layer,
         "accuracy": metrics.accuracy(model, X_test, y_test),
@@ -104,6 +104,8 @@ def measure(model, method: str, ctx: TourContext, *, reference: str | None = Non
         "latency_ms": timing.median_ms,
         "latency_iqr_ms": list(timing.spread_ms),
         "latency_batch": timing.batch,
+        "latency_repeats": repeats,
+        "threads": timing.threads,
     }
 
 
@@ -144,7 +146,17 @@ def report(rows: list[dict], *, fmt: str = "markdown") -> str:
     head = "| " + " | ".join(h for _, h in COLUMNS) + " |"
     rule = "|" + "|".join("---" if k == "method" else "---:" for k, _ in COLUMNS) + "|"
     body = ["| " + " | ".join(_fmt(r.get(k)) for k, _ in COLUMNS) + " |" for r in table]
-    return "\n".join([head, rule, *body])
+    return "\n".join([head, rule, *body, *_footnote(rows)])
+
+
+def _footnote(rows) -> list[str]:
+    """The conditions of the latency column: repeats and the BLAS thread settings."""
+    threads = next((r["threads"] for r in rows if r.get("threads")), None)
+    if threads is None:
+        return []
+    env = ", ".join(f"{k}={v}" for k, v in threads.items() if k.endswith("THREADS") and v is not None)
+    return ["", f"latency: median wall-clock ms per forward pass of `batch` test images; BLAS "
+            f"{threads.get('blas')}, {threads.get('cpu_count')} CPUs, {env or 'no thread variables set'}."]
 
 
 def _sections(names):

@@ -66,3 +66,58 @@ def test_cli_train_writes_a_loadable_model(tmp_path, capsys):
     with np.load(out, allow_pickle=False) as data:
         assert "fc1.weight/fp32/values" in data.files
     assert metrics.sparsity(model) == 0.0 and model.fc1.params["weight"].dtype == np.float32
+
+
+# ----------------------------------------------------------------------------- evaluation section
+class UntrainedContext(TourContext):
+    """The tour context with untrained baselines: the section's accounting, fast."""
+
+    def baseline(self, name):
+        from minicompress.baselines import build_model
+
+        return build_model(name, rng=0)
+
+
+def test_evaluation_section_rows_tell_the_lesson(mnist):
+    from minicompress import pipeline
+    from minicompress.experiments import evaluation
+
+    assert pipeline.SECTIONS.index("evaluation") == pipeline.SECTIONS.index("baseline") + 1
+    small = mnist._replace(X_test=mnist.X_test[:64], y_test=mnist.y_test[:64])
+    ctx = UntrainedContext(data=small, quick=True, verbose=False)
+    rows = {r["method"]: r for r in evaluation.tour_rows(ctx)}
+    dense = measure(ctx.baseline("convnet"), "ConvNet (dense fp32)", ctx, latency_batch=8)
+    fp32, csr, bitmask, sparse = (rows[f"ConvNet 90% masked, {k}"] for k in (
+        "stored fp32, run dense", "stored CSR, run dense", "stored bitmask, run dense", "CSR, run sparse"))
+    assert fp32["size_bits"] == dense["size_bits"]  # a mask alone: not one bit smaller
+    assert fp32["nonzeros"] == round(0.1 * (144 + 27040)) + 16 + 10
+    assert csr["size_bits"] < dense["size_bits"] / 6 and bitmask["size_bits"] < csr["size_bits"]
+    assert sparse["size_bits"] == csr["size_bits"] and sparse["macs"] == csr["macs"] < dense["macs"]
+    assert sparse["accuracy"] == fp32["accuracy"] and sparse["params"] == fp32["params"]
+    mlp = [r for m, r in rows.items() if m.startswith("LeNet300")]
+    assert [r["latency_batch"] for r in mlp] == [1, 1, 64, 64]  # batch 256 capped by the 64 images
+    table = report([dense, *rows.values()])
+    assert "BLAS" in table.splitlines()[-1]
+
+
+def test_speedup_sweep_and_crossover():
+    from minicompress.experiments.evaluation import crossover, sparse_speedup_sweep
+
+    sweep = sparse_speedup_sweep("linear", (0.0, 0.99), batches=(1, 4), repeats=1)
+    assert set(sweep["speedup"]) == {1, 4} and sweep["speedup"][1].shape == (2,)
+    assert np.all(sweep["dense_s"][4] > 0) and np.all(sweep["sparse_s"][4] > 0)
+    # hand cases: log-linear interpolation between the last loss and the first win
+    assert crossover([0.0, 0.5, 1.0], [0.5, 2.0, 4.0]) == pytest.approx(0.25)
+    assert crossover([0.0, 0.5], [1.5, 2.0]) == 0.0
+    assert crossover([0.0, 0.5], [0.5, 0.9]) is None
+    assert crossover([0.0, 0.5, 0.9], [0.5, 2.0, 0.8]) is None  # loses again at the top
+    with pytest.raises(ValueError, match="'dense'"):
+        sparse_speedup_sweep("dense")
+
+
+def test_sparse_speedup_figure(tmp_path):
+    from minicompress.plots.evaluation import plot_sparse_speedup
+
+    path = plot_sparse_speedup([0.0, 0.9], {"Linear": {1: np.array([0.5, 2.0])}}, tmp_path / "s.png",
+                               panels={"Linear": "threads 1"})
+    assert path.exists() and path.stat().st_size > 10_000

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from minicompress import formats
 from minicompress import metrics as M
 from minicompress.nn import Conv2d, ConvNet, LeNet5, Linear, Sequential, gradcheck_module
-from minicompress.nn.sparse import SparseConv2d, SparseLinear, to_sparse
+from minicompress.nn.functional import im2col
+from minicompress.nn.sparse import SparseConv2d, SparseLinear, im2col_t, to_sparse
 
 
 def masked(model, fraction):
@@ -48,6 +49,13 @@ def test_sparse_linear_matches_dense(n_in, n_out, fraction, seed):
     np.testing.assert_allclose(sparse(x), layer(x), rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(sparse.dense_weight(), w)
     assert sparse.macs((1, n_in)) == (n_out * n_in, int(np.count_nonzero(w)))
+
+
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(3, 8), st.integers(1, 3), st.integers(1, 2),
+       st.integers(0, 2))
+def test_im2col_t_is_the_transpose_of_im2col(n, c, size, k, stride, padding):
+    x = np.arange(n * c * size * size, dtype=np.float32).reshape(n, c, size, size)
+    np.testing.assert_array_equal(im2col_t(x, k, k, stride, padding), im2col(x, k, k, stride, padding).T)
 
 
 def test_storage_and_macs_agree_with_the_metrics_of_the_masked_model():

@@ -22,10 +22,22 @@ import scipy.sparse as sp
 
 from .. import formats
 from ._checks import check_float
-from .functional import col2im, im2col, output_size
+from .functional import col2im, output_size
 from .layers import Conv2d, Linear, Module, Sequential, _check_input
 
-__all__ = ["SparseLinear", "SparseConv2d", "to_sparse"]
+__all__ = ["SparseLinear", "SparseConv2d", "to_sparse", "im2col_t"]
+
+
+def im2col_t(x: np.ndarray, kh: int, kw: int, stride: int = 1, padding: int = 0) -> np.ndarray:
+    """The transpose of :func:`~minicompress.nn.functional.im2col`, built in one copy:
+    (N, C, H, W) -> (C*kh*kw, N*H'*W'), so that ``W_csr @ cols_t`` needs no transpose."""
+    N, C, H, W = x.shape
+    Ho, Wo = output_size(H, kh, stride, padding), output_size(W, kw, stride, padding)
+    if padding:
+        x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    windows = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(2, 3))
+    windows = windows[:, :, ::stride, ::stride][:, :, :Ho, :Wo]  # (N, C, H', W', kh, kw)
+    return windows.transpose(1, 4, 5, 0, 2, 3).reshape(C * kh * kw, N * Ho * Wo)
 
 
 class _SparseBase(Module):
@@ -54,6 +66,12 @@ class _SparseBase(Module):
     def dense_weight(self) -> np.ndarray:
         """The weight as a dense array of its original shape."""
         return formats.decode(self.encoding)
+
+    def parameter_counts(self) -> tuple[int, int]:
+        """(weights + biases, their non-zeros), as the dense layer would count them."""
+        b = 0 if self.bias is None else self.bias.size
+        bz = 0 if self.bias is None else int(np.count_nonzero(self.bias))
+        return int(np.prod(self.weight_shape)) + b, self.nnz + bz
 
     def storage_bits(self) -> int:
         """CSR bits of the weight (values, indices, row pointers, header) + the fp32 bias."""
@@ -122,10 +140,11 @@ class SparseConv2d(_SparseBase):
         _check_input(x, "(N, C, H, W)", 4, 1, self.in_channels, repr(self))
         N, _, H, W = x.shape
         Ho, Wo = self._out_hw(H, W)
-        cols = im2col(x, *self.kernel_size, self.stride, self.padding)
         self._cache = x.shape
-        out = self._matmul(cols).reshape(N, Ho, Wo, self.out_channels).transpose(0, 3, 1, 2)
-        return np.ascontiguousarray(out)
+        out = self.W @ im2col_t(x, *self.kernel_size, self.stride, self.padding)  # (C_out, N*H'*W')
+        if self.bias is not None:
+            out += self.bias[:, None]
+        return np.ascontiguousarray(out.reshape(self.out_channels, N, Ho, Wo).transpose(1, 0, 2, 3))
 
     def backward(self, dout):
         d = dout.transpose(0, 2, 3, 1).reshape(-1, self.out_channels)
