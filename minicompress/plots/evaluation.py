@@ -31,6 +31,7 @@ def plot_sparse_speedup(sparsities, speedups: dict, path, *, panels: dict | None
         ax.axhline(1.0, color="black", linewidth=1, linestyle="--", label="break-even")
         ax.set_yscale("log")
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}x"))
+        ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}x" if f"{v:g}"[0] in "1235" else ""))
         ax.set_xlabel("weight sparsity (%)")
         ax.set_ylabel("speedup = dense time / sparse time")
         sub = (panels or {}).get(title)
