@@ -17,6 +17,7 @@ csr             z*b + z*i + (m+1)*p  (b value bits, i column-index bits,  yes
                 p row-pointer bits; i, p = smallest of 8/16/32 that fits)
 bitmask         8*ceil(n/8) + z*b   (1 bit per position + values)         yes
 int8            8n + 32              (codes + one float32 scale)          no
+                (q = round(w / scale * 127), scale = max|w|: section 4.2.2)
 int8_channel    8n + 32*m            (one scale per output channel)       no
 binary          8*ceil(n/8) + 32     (1 bit per weight, w = +-alpha)      yes*
 ternary         8*ceil(2n/8) + 32    (2 bits per weight, w in {-a,0,a})   yes*
@@ -159,41 +160,38 @@ def _bitmask_dec(a, shape):
 
 # ----------------------------------------------------------------------------- int8
 def _int8_enc(w, scale=None, per_channel=False):
-    """int8 codes q and float32 scale(s) s with w ~= q * s.
+    """int8 codes q and float32 scale(s), with the text's convention (section 4.2.2):
 
-    Given float ``w`` and no scale, the max-abs rule: ``s = max|w| / 127`` (per tensor, or
-    per row of the 2-D view with ``per_channel``), ``q = round(w / s)`` half to even; an
-    all-zero row gets s = 0, q = 0.  This is the text's section 4.2.2
-    ``round(w / scale * 127)`` with its scale = max|w| = 127 s.  Given int8 codes ``w``
-    (e.g. from ``quantize.int8_quantize``), ``scale`` is required and stored as is.
-    Codes outside [-127, 127] raise: nothing is clipped.
+        q = round(w / scale * 127),   w_hat = q * scale / 127,
+
+    ``scale`` being the magnitude that maps to code 127 -- as ``quantize.int8_quantize``
+    returns it.  Given float ``w`` and no scale: ``scale = max|w|`` per tensor (or per row
+    of the 2-D view with ``per_channel``), 1.0 for an all-zero tensor or row; rounding half
+    to even.  Given int8 codes ``w`` (e.g. from ``quantize.int8_quantize``), ``scale`` is
+    required and stored as is (as float32).  Codes beyond [-127, 127] raise: nothing is clipped.
     """
     m, k = matrix_view(w.shape)
     W = w.reshape(m, k) if per_channel else w.reshape(1, -1)
     if w.dtype == np.int8:
         if scale is None:
             raise ValueError("int8 codes need their scale: encode(q, 'int8', scale=s)")
-        s = np.asarray(scale, dtype=np.float32).reshape(-1, 1)
-        q = W
-    elif w.dtype.kind == "f":
-        if scale is None:
-            amax = np.abs(W).max(axis=1, keepdims=True).astype(np.float32)
-            s = amax / np.float32(127)
-        else:
-            s = np.asarray(scale, dtype=np.float32).reshape(-1, 1)
-        q = np.rint(np.divide(W, s, out=np.zeros(W.shape, np.float64), where=s != 0))
-    else:
+    elif w.dtype.kind != "f":
         raise TypeError(f"int8 format takes float weights or int8 codes; got dtype {w.dtype}")
-    if s.shape[0] != W.shape[0]:
-        raise ValueError(f"scale must have {W.shape[0]} value(s) for this array; got {s.shape[0]}")
+    elif scale is None:
+        amax = np.abs(W).max(axis=1).astype(np.float32)
+        scale = np.where(amax > 0, amax, np.float32(1))
+    s = np.asarray(scale, dtype=np.float32).reshape(-1, 1)
+    if s.shape[0] != W.shape[0] or not np.all(s > 0):
+        raise ValueError(f"scale must be {W.shape[0]} positive value(s) for this array; got {scale!r}")
+    q = W if w.dtype == np.int8 else np.rint(W.astype(np.float64) / s * 127)
     if np.abs(q).max(initial=0) > 127:
         raise ValueError(f"int8 codes must lie in [-127, 127]; got max |q| = {np.abs(q).max()}")
     return {"header": _header(w.shape), "codes": q.astype(np.int8).ravel(), "scale": s.ravel()}
 
 
 def _int8_dec(a, shape):
-    s = a["scale"].reshape(-1, 1)
-    return (a["codes"].reshape(s.shape[0], -1).astype(np.float32) * s).reshape(shape)
+    step = a["scale"].reshape(-1, 1) / np.float32(127)
+    return (a["codes"].reshape(step.shape[0], -1).astype(np.float32) * step).reshape(shape)
 
 
 # ----------------------------------------------------------------------------- 1 and 2 bits

@@ -110,7 +110,7 @@ def test_dense_sizes():
 def test_int8_hand_case_max_abs_rule():
     w = np.array([-1.27, 0.5, 0.0, 1.27], dtype=np.float32)
     enc = F.encode(w, "int8")
-    np.testing.assert_allclose(enc.arrays["scale"], [0.01], rtol=1e-6)
+    np.testing.assert_allclose(enc.arrays["scale"], [1.27], rtol=1e-6)  # the text's scale = max|w|
     np.testing.assert_array_equal(enc.arrays["codes"], [-127, 50, 0, 127])
     assert enc.payload_bits == 4 * 8 + 32
 
@@ -123,19 +123,21 @@ def test_int8_round_trip_error_at_most_half_a_step(w, per_channel):
     m, _ = F.matrix_view(w.shape)
     scale = enc.arrays["scale"].reshape(-1, 1)
     err = np.abs(F.decode(enc) - w).reshape(scale.shape[0], -1)
-    assert np.all(err <= scale / 2 * (1 + 1e-5) + 1e-30)
+    assert np.all(err <= scale / 254 * (1 + 1e-5))  # half a step, step = scale / 127
     assert enc.payload_bits == 8 * w.size + 32 * (m if per_channel else 1)
 
 
 def test_int8_stores_given_codes_exactly():
     q = np.array([[-127, 3], [0, 127]], np.int8)
-    enc = F.encode(q, "int8_channel", scale=[0.5, 0.25])
+    enc = F.encode(q, "int8_channel", scale=[127.0, 63.5])  # steps 1 and 0.5
     assert bits_equal(enc.arrays["codes"].reshape(2, 2), q)
-    np.testing.assert_array_equal(F.decode(enc), [[-63.5, 1.5], [0, 31.75]])
+    np.testing.assert_array_equal(F.decode(enc), [[-127, 3], [0, 63.5]])
     with pytest.raises(ValueError, match="scale"):
         F.encode(q, "int8")
     with pytest.raises(ValueError, match=r"\[-127, 127\]"):
-        F.encode(np.array([3.0], np.float32), "int8", scale=0.01)
+        F.encode(np.array([3.0], np.float32), "int8", scale=1.0)
+    with pytest.raises(ValueError, match="positive"):
+        F.encode(q, "int8_channel", scale=[1.0, 0.0])
 
 
 # ----------------------------------------------------------------------------- 1 and 2 bits
@@ -262,3 +264,12 @@ def test_save_model_bad_input(tmp_path):
         F.save_model(3, ConvNet())
     with pytest.raises(ValueError, match="no parameters"):
         F.save_model(tmp_path / "x.npz", Sequential())
+
+
+def test_int8_format_stores_what_quantize_produces(rng):
+    quantize = pytest.importorskip("minicompress.quantize")
+    w = rng.standard_normal((5, 7)).astype(np.float32)
+    q, scale = quantize.int8_quantize(w)
+    enc = F.encode(q, "int8", scale=scale)
+    assert bits_equal(enc.arrays["codes"].reshape(q.shape), q)
+    np.testing.assert_allclose(F.decode(enc), quantize.int8_dequantize(q, scale), rtol=1e-6)

@@ -10,6 +10,11 @@ from .style import new_figure, save_figure
 __all__ = ["plot_sparse_speedup"]
 
 
+def _minor_label(value, _pos) -> str:
+    """Label the minor log ticks 2, 3 and 5 (and 0.2, 0.3, 0.5, 20, ...) only."""
+    return f"{value:g}x" if f"{value:.0e}"[0] in "235" else ""
+
+
 def plot_sparse_speedup(sparsities, speedups: dict, path, *, panels: dict | None = None):
     """Speedup of the CSR kernel over the dense GEMM (dense time / sparse time) against
     sparsity, one line per batch size, on a log axis with the break-even line at 1.
@@ -31,7 +36,7 @@ def plot_sparse_speedup(sparsities, speedups: dict, path, *, panels: dict | None
         ax.axhline(1.0, color="black", linewidth=1, linestyle="--", label="break-even")
         ax.set_yscale("log")
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}x"))
-        ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}x" if f"{v:g}"[0] in "1235" else ""))
+        ax.yaxis.set_minor_formatter(FuncFormatter(_minor_label))
         ax.set_xlabel("weight sparsity (%)")
         ax.set_ylabel("speedup = dense time / sparse time")
         sub = (panels or {}).get(title)
