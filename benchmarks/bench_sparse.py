@@ -38,6 +38,7 @@ def main(argv=None) -> int:
         LAYER_TITLES,
         QUICK_SPARSITIES,
         crossover,
+        crossover_label,
         sparse_speedup_sweep,
     )
     from minicompress.plots.evaluation import plot_sparse_speedup
@@ -53,12 +54,12 @@ def main(argv=None) -> int:
             cells = [f"{1e3 * sweep['dense_s'][b][i]:9.4f} {1e3 * sweep['sparse_s'][b][i]:9.4f} "
                      f"{sweep['speedup'][b][i]:7.2f}x" for b in sweep["speedup"]]
             print(f"{s:7.0%}  | " + " | ".join(cells))
-        cross = {b: crossover(sparsities, v) for b, v in sweep["speedup"].items()}
-        for b, c in cross.items():
+        for b, v in sweep["speedup"].items():
+            c = crossover(sparsities, v)
             print(f"crossover batch {b:3d}: " + ("sparse never faster" if c is None else f"{c:.1%}"))
         speedups[LAYER_TITLES[kind]] = sweep["speedup"]
-        subtitles[LAYER_TITLES[kind]] = f"BLAS threads {args.threads}; crossover " + ", ".join(
-            f"b{b} {'never' if c is None else f'{c:.0%}'}" for b, c in cross.items())
+        subtitles[LAYER_TITLES[kind]] = f"BLAS threads {args.threads}; " + crossover_label(
+            sparsities, sweep["speedup"])
     print(f"\nwrote {plot_sparse_speedup(sparsities, speedups, args.out, panels=subtitles)}")
     whole_model(repeats)
     return 0

@@ -20,14 +20,14 @@ def ctx(mnist):
 def test_measure_uses_the_metrics(ctx):
     model = ConvNet(rng=0)
     model.fc.params["weight"][:, ::2] = 0
-    row = measure(model, "half fc", ctx, fmt="csr", latency_batch=16)
+    row = measure(model, "half fc", ctx, fmt="csr", latency_batch=32)
     assert row["size_bits"] == metrics.model_size_bits(model, "csr").total
     assert row["size_bits_per_layer"] == metrics.model_size_bits(model, "csr").bits
     work = metrics.flops(model, (1, 28, 28))
     assert (row["macs"], row["macs_dense"]) == (work.effective, work.dense) == (97344 + 13520, 124384)
     assert row["nonzeros"] == 27210 - 13520 and row["params"] == 27210
     assert row["accuracy"] == metrics.accuracy(model, ctx.data.X_test, ctx.data.y_test)
-    assert row["latency_ms"] > 0 and row["latency_batch"] == 16 and row["fmt"] == "csr"
+    assert row["latency_ms"] > 0 and row["latency_batch"] == 32 and row["fmt"] == "csr"
 
 
 def test_measure_size_override_and_bad_format(ctx):
@@ -113,6 +113,14 @@ def test_speedup_sweep_and_crossover():
     assert crossover([0.0, 0.5, 0.9], [0.5, 2.0, 0.8]) is None  # loses again at the top
     with pytest.raises(ValueError, match="'dense'"):
         sparse_speedup_sweep("dense")
+
+
+def test_figure_sweep_runs_with_one_blas_thread_in_a_child_process():
+    from minicompress.experiments.evaluation import sweep_in_fresh_process
+
+    sweep = sweep_in_fresh_process("linear", (0.0, 0.99), repeats=1)
+    assert sweep["threads"]["OPENBLAS_NUM_THREADS"] == "1"
+    assert sorted(sweep["speedup"]) == [1, 32, 256] and sweep["speedup"][32].shape == (2,)
 
 
 def test_sparse_speedup_figure(tmp_path):

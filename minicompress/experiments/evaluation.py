@@ -14,7 +14,12 @@ sparsities and batch sizes; ``benchmarks/bench_sparse.py`` prints it and
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -24,7 +29,8 @@ from ..nn._checks import check_float, check_int, check_rng
 from ..nn.sparse import SparseConv2d, SparseLinear, to_sparse
 from ..pipeline import TourContext, measure
 
-__all__ = ["tour_rows", "make_figures", "mask_smallest", "sparse_speedup_sweep", "crossover"]
+__all__ = ["tour_rows", "make_figures", "mask_smallest", "sparse_speedup_sweep", "sweep_in_fresh_process",
+           "crossover", "crossover_label", "time_side_by_side"]
 
 SPARSITY = 0.9  # ConvNet, global magnitude
 LAYER_SPARSITY = 0.95  # LeNet-300-100, every layer
@@ -166,17 +172,51 @@ def crossover(sparsities, speedup) -> float | None:
     return float(s[i] + (s[i + 1] - s[i]) * (0 - v[i]) / (v[i + 1] - v[i]))
 
 
+def _sweep_json(kind, sparsities, repeats, seed) -> str:
+    """The child's side of :func:`sweep_in_fresh_process`: the sweep as one JSON line."""
+    r = sparse_speedup_sweep(kind, sparsities, repeats=repeats, rng=seed)
+    out = {key: {b: v.tolist() for b, v in r[key].items()} for key in ("speedup", "dense_s", "sparse_s")}
+    return json.dumps({**out, "threads": r["threads"]})
+
+
+def sweep_in_fresh_process(kind, sparsities, *, repeats: int, seed: int = 0, threads: int = 1) -> dict:
+    """:func:`sparse_speedup_sweep` in a child Python whose BLAS is pinned to ``threads``
+    (the thread count is read when numpy loads, so it cannot be changed in this process;
+    scipy.sparse runs on one thread, so one BLAS thread compares like with like)."""
+    threads = check_int(threads, "threads", low=1)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")]))
+    env.update({var: str(threads) for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")})
+    args = f"{kind!r}, {tuple(float(x) for x in sparsities)!r}, {int(repeats)}, {int(seed)}"
+    code = f"from minicompress.experiments.evaluation import _sweep_json; print(_sweep_json({args}))"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"the timing subprocess failed:\n{done.stderr}")
+    result = json.loads(done.stdout.splitlines()[-1])
+    for key in ("speedup", "dense_s", "sparse_s"):
+        result[key] = {int(b): np.array(v) for b, v in result[key].items()}
+    result["sparsities"] = np.asarray(sparsities, dtype=float)
+    return result
+
+
 def make_figures(ctx: TourContext, outdir) -> list:
+    """figures/sparse_speedup.png: the sweep with one BLAS thread, in a fresh process
+    (the same numbers as ``python benchmarks/bench_sparse.py``)."""
     from ..plots.evaluation import plot_sparse_speedup
 
     sparsities = QUICK_SPARSITIES if ctx.quick else FULL_SPARSITIES
-    repeats = 3 if ctx.quick else 7
+    repeats = 3 if ctx.quick else 15
     speedups, subtitles = {}, {}
     for kind in ("linear", "conv"):
-        ctx.log(f"timing dense vs sparse {kind} layer ...")
-        sweep = sparse_speedup_sweep(kind, sparsities, repeats=repeats, rng=ctx.seed, log=ctx.log)
+        ctx.log(f"timing dense vs sparse {kind} layer (1 BLAS thread, fresh process) ...")
+        sweep = sweep_in_fresh_process(kind, sparsities, repeats=repeats, seed=ctx.seed)
         speedups[LAYER_TITLES[kind]] = sweep["speedup"]
-        cross = {b: crossover(sparsities, v) for b, v in sweep["speedup"].items()}
-        subtitles[LAYER_TITLES[kind]] = "crossover: " + ", ".join(
-            f"b{b} {'never' if c is None else f'{c:.0%}'}" for b, c in cross.items())
-    return [plot_sparse_speedup(sparsities, speedups, f"{outdir}/sparse_speedup.png", panels=subtitles)]
+        subtitles[LAYER_TITLES[kind]] = "BLAS threads 1; " + crossover_label(sparsities, sweep["speedup"])
+        ctx.log("  " + subtitles[LAYER_TITLES[kind]])
+    return [plot_sparse_speedup(sparsities, speedups, Path(outdir) / "sparse_speedup.png", panels=subtitles)]
+
+
+def crossover_label(sparsities, speedups: dict) -> str:
+    """``"crossover b1 92%, b32 75%, ..."`` for a figure subtitle."""
+    cross = {b: crossover(sparsities, v) for b, v in speedups.items()}
+    return "crossover " + ", ".join(f"b{b} {'never' if c is None else f'{c:.0%}'}" for b, c in cross.items())
