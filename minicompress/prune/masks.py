@@ -127,11 +127,11 @@ def sparsity_of(masks: dict) -> float:
 class MaskHook:
     """``fit`` hook that keeps pruned weights at exactly zero while fine-tuning.
 
-    ``after_backward``: grad <- grad * mask (the optimizer sees no gradient for pruned
-    weights, so momentum built from it stays 0); ``after_step``: w <- w * mask again, which
-    also undoes anything the optimizer adds on its own (weight decay, momentum carried over
-    from before the pruning).  Both are needed: masking the gradient alone lets stale momentum
-    move a pruned weight; re-masking alone lets it move within the step.
+    ``after_backward``: grad <- grad * mask, so the optimizer builds no momentum (or Adam
+    state) for weights that no longer exist; ``after_step``: w <- w * mask again, which undoes
+    whatever the optimizer still adds on its own (momentum carried over from before the
+    pruning, weight decay).  Masking the gradient alone is not enough: stale momentum moves a
+    pruned weight (a test shows it); re-masking is what guarantees exact zeros after every step.
     """
 
     def __init__(self, masks: dict):

@@ -65,9 +65,10 @@ def obs_prune(w: np.ndarray, H_inv: np.ndarray, n: int):
         q = int(np.argmin(scores))
         col = Hi[:, q].copy()
         x -= (x[q] / diag[q]) * col
-        x[q] = 0.0  # exactly, not up to round-off
         Hi -= np.outer(col, col) / diag[q]
         alive[q] = False
+        x[~alive] = 0.0  # exactly, not up to round-off (col is ~1e-16, not 0, at earlier removals)
+        Hi[q, :] = Hi[:, q] = 0.0
         removed.append(q)
         increases.append(scores[q])
     return x.reshape(w.shape), np.array(removed, dtype=int), np.array(increases)

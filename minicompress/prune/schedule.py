@@ -44,8 +44,13 @@ def gradual_sparsity(step: int, *, s_i: float, s_f: float, t0: int, n: int, dt: 
     t0 = check_int(t0, "t0", low=0)
     n = check_int(n, "n", low=1)
     dt = check_int(dt, "dt", low=1)
-    progress = min(max((step - t0) / (n * dt), 0.0), 1.0)
-    return s_f + (s_i - s_f) * (1.0 - progress) ** 3
+    if step <= t0:
+        return s_i
+    if step >= t0 + n * dt:
+        return s_f
+    # = s_f + (s_i - s_f)(1 - p)^3, written so that round-off keeps it monotone in t
+    remaining = (1.0 - (step - t0) / (n * dt)) ** 3
+    return min(s_i + (s_f - s_i) * (1.0 - remaining), s_f)
 
 
 def _and_masks(new, old):
