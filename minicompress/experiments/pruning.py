@@ -5,9 +5,9 @@ tenth of the training learning rate with the masks held (Han et al. 2015), at sp
 50/80/90/95/98%, for LeNet300_100 (all three criteria) and ConvNet (magnitude).  Plus
 L1-norm filter pruning of ConvNet's conv1 (Li et al. 2017), which really shrinks the model.
 
-Run the whole grid and print the accuracy table::
+Run the whole grid, print the accuracy table and draw the figures from it::
 
-    OPENBLAS_NUM_THREADS=1 python -m minicompress.experiments.pruning
+    OPENBLAS_NUM_THREADS=1 python -m minicompress.experiments.pruning --figures figures
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import copy
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -125,10 +126,14 @@ def tour_rows(ctx: TourContext) -> list[dict]:
 
 
 def make_figures(ctx: TourContext, outdir) -> list:
-    from pathlib import Path
-
-    outdir = Path(outdir)
     results = run_grid(ctx)
+    ctx.log(accuracy_table(results))
+    return figures_from_results(ctx, results, outdir)
+
+
+def figures_from_results(ctx: TourContext, results: list[dict], outdir) -> list:
+    """Draw both pruning figures from a finished grid (plus one prune + fine-tune for the histogram)."""
+    outdir = Path(outdir)
     panels, dense = {}, {}
     for name, scope in [("lenet300", "layer"), ("lenet300", "global"), ("convnet", None)]:
         title = f"{LABELS[name]}, {scope or 'magnitude'}" + (" scope" if scope else ", layer vs global")
@@ -162,11 +167,15 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Pruning grid: accuracy before / after fine-tuning.")
     parser.add_argument("--quick", action="store_true", help="very few epochs: a smoke test, not results")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--figures", metavar="DIR", help="also draw the figures from this grid into DIR")
     args = parser.parse_args(argv)
     ctx = TourContext(quick=args.quick, seed=args.seed)
     results = run_grid(ctx)
     print()
     print(accuracy_table(results))
+    if args.figures:
+        for path in figures_from_results(ctx, results, args.figures):
+            print(f"wrote {path}")
     return 0
 
 
