@@ -147,7 +147,8 @@ def figures_from_results(ctx: TourContext, results: list[dict], outdir) -> list:
             before.append(100 * r["pruned"])
             after.append(100 * r["tuned"])
             dense[title] = 100 * r["dense"]
-        panels[title] = {k: tuple(np.array(v) for v in vals) for k, vals in series.items()}
+        if series:  # a grid may cover one model only
+            panels[title] = {k: tuple(np.array(v) for v in vals) for k, vals in series.items()}
     paths = [plot_accuracy_vs_sparsity(panels, dense, outdir / "pruning_accuracy_vs_sparsity.png")]
 
     base = ctx.baseline("lenet300")

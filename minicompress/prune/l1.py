@@ -81,7 +81,7 @@ def soft_threshold(w: np.ndarray, t: float) -> np.ndarray:
     Returns
     -------
     array of w's shape and dtype: entries with |w| <= t become exactly 0 (also at |w| == t),
-    the others move t towards 0.
+    the others move t towards 0. Zeros are +0.0 (never -0.0).
 
     Notes
     -----
@@ -91,7 +91,8 @@ def soft_threshold(w: np.ndarray, t: float) -> np.ndarray:
     """
     w = check_array(w, "w", finite=True)
     t = check_float(t, "t", low=0.0)
-    return (np.sign(w) * np.maximum(np.abs(w) - t, 0)).astype(w.dtype, copy=False)
+    shrunk = np.sign(w) * np.maximum(np.abs(w) - t, 0)
+    return np.where(shrunk == 0, 0.0, shrunk).astype(w.dtype, copy=False)  # +0.0, never -0.0
 
 
 class ProximalL1:
