@@ -4,7 +4,9 @@ Times the forward pass of 256 test images, side by side in one run, for:
   dense ConvNet, the same with 90% of its weights zeroed (unstructured: the tensors keep
   their size), and ConvNet with conv1 cut to 8 and 4 filters by prune_filters.
 Prints the median time and the ratio to dense.  Run with OPENBLAS_NUM_THREADS=1 on a shared
-machine:   OPENBLAS_NUM_THREADS=1 python benchmarks/prune_filters_latency.py
+machine, from the repository root:
+
+    OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python benchmarks/prune_filters_latency.py
 """
 
 import copy
@@ -34,11 +36,11 @@ def main():
     models = {"dense (16 filters)": dense, "90% zeros, unstructured": sparse,
               "prune_filters -> 8": prune_filters(dense, "conv1", 8)[0],
               "prune_filters -> 4": prune_filters(dense, "conv1", 4)[0]}
-    base = median_ms(dense, x)
+    times = {name: median_ms(m, x) for name, m in models.items()}
+    base = times["dense (16 filters)"]
     print(f"{'model':26s} {'params':>7s} {'ms/256':>8s} {'vs dense':>9s}")
     for name, m in models.items():
-        t = median_ms(m, x)
-        print(f"{name:26s} {m.num_parameters():7d} {t:8.2f} {t / base:8.2f}x")
+        print(f"{name:26s} {m.num_parameters():7d} {times[name]:8.2f} {times[name] / base:8.2f}x")
 
 
 if __name__ == "__main__":
