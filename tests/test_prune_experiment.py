@@ -35,6 +35,9 @@ def test_tour_rows(mnist):
     assert r90["params"] == 266610
     assert r90["nonzeros"] == 266610 - int(np.floor(0.9 * weights))  # biases stay, weights 90% zero
     assert r90["reference"] == "LeNet300_100 (dense fp32)"
+    assert r90["fmt"] in ("csr", "bitmask")
+    assert r90["size_bits"] < 0.25 * 32 * 266610  # the zeros are not stored
+    assert r90["macs"] < 0.15 * r90["macs_dense"]
     filt = by_method["ConvNet conv1 filters 16->8 (L1 norm, Li et al.) + FT"]
     assert filt["params"] == 13610
     assert all(0 <= r["accuracy"] <= 1 for r in rows)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import metrics
 from ..nn import SGD, evaluate, fit
 from ..pipeline import TourContext, measure
 from ..plots.pruning import plot_accuracy_vs_sparsity, plot_weight_histogram
@@ -29,9 +30,8 @@ FT_LR = 0.001  # a tenth of the baseline recipe's 0.01 (Han et al. 2015)
 FT_EPOCHS = {"lenet300": 5, "convnet": 3}
 CRITERIA = {"lenet300": ("magnitude", "taylor", "obd"), "convnet": ("magnitude",)}
 LABELS = {"lenet300": "LeNet300_100", "convnet": "ConvNet"}
-#: Size column format.  metrics.py (the evaluation issue) has not landed yet, so sizes are
-#: dense fp32 (zeros included); switch to "csr" once it has, to count only the non-zeros.
-SIZE_FMT = "fp32"
+#: Sparse storage formats a pruned model's size is counted in (the smaller one is reported).
+SPARSE_FMTS = ("csr", "bitmask")
 N_SALIENCY = 1000  # training images on which Taylor and OBD measure the loss
 
 
@@ -100,6 +100,11 @@ def accuracy_table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def sparse_fmt(model) -> str:
+    """The sparse format (CSR or bitmask, indices/bitmap included) that stores ``model`` smaller."""
+    return min(SPARSE_FMTS, key=lambda f: metrics.model_size_bits(model, f).total)
+
+
 def tour_rows(ctx: TourContext) -> list[dict]:
     """A few representative configurations, measured against the dense baselines."""
     rows = []
@@ -111,17 +116,17 @@ def tour_rows(ctx: TourContext) -> list[dict]:
         model, _, _, _ = prune_and_tune(base, ctx, s, scope=scope, criterion=criterion,
                                         epochs=ctx.epochs(FT_EPOCHS[name], 1))
         label = f"{LABELS[name]} pruned {100 * s:g}% ({criterion}, {scope}) + FT"
-        rows.append(measure(model, label, ctx, reference=ref[name], fmt=SIZE_FMT))
+        rows.append(measure(model, label, ctx, reference=ref[name], fmt=sparse_fmt(model)))
     base = ctx.baseline("lenet300")
     X, y = _train_subset(ctx)
     iterative_prune(base, X, y, s_f=0.95, rounds=ctx.epochs(5, 2), epochs=ctx.epochs(2, 1), lr=FT_LR,
                     scope="global", rng=ctx.seed)
     rows.append(measure(base, "LeNet300_100 gradual 95% (Zhu-Gupta rounds, global) + FT", ctx,
-                        reference=ref["lenet300"], fmt=SIZE_FMT))
+                        reference=ref["lenet300"], fmt=sparse_fmt(base)))
     small, _ = prune_filters(ctx.baseline("convnet"), "conv1", 8)
     fine_tune(small, None, ctx, ctx.epochs(FT_EPOCHS["convnet"], 1))
     rows.append(measure(small, "ConvNet conv1 filters 16->8 (L1 norm, Li et al.) + FT", ctx,
-                        reference=ref["convnet"], fmt="fp32"))
+                        reference=ref["convnet"], fmt="fp32"))  # smaller and dense: no zeros to skip
     return rows
 
 
