@@ -60,7 +60,7 @@ def _and_masks(new, old):
 class GradualPruning:
     """``fit`` hook pruning by the Zhu & Gupta schedule while training.
 
-    At steps t0, t0 + dt, ..., t0 + n dt (counted in optimizer steps) it prunes the model to
+    At steps t0, t0 + dt, ..., t0 + n dt (optimizer steps, the first being step 0) it prunes to
     :func:`gradual_sparsity` (never reviving an earlier-pruned weight: the new mask is ANDed
     with the old one); between, it masks gradients and re-applies the masks like :class:`MaskHook`.
     """
