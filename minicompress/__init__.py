@@ -7,6 +7,7 @@ low-rank decomposition 3.4/4.4, evaluation 2.2): every formula is a small named 
 from . import formats as formats
 from . import metrics as metrics
 from . import nn
+from . import prune as prune
 from .data import Split, load_idx, load_mnist5k
 from .nn import (
     MLP,
