@@ -8,6 +8,7 @@ from . import formats as formats
 from . import metrics as metrics
 from . import nn
 from . import prune as prune
+from . import quantize as quantize
 from .data import Split, load_idx, load_mnist5k
 from .nn import (
     MLP,

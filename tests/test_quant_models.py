@@ -26,19 +26,36 @@ def _storage(model):
 # ----------------------------------------------------------------------------- PTQ layers
 def test_quantize_weights_storage_bits_are_exact():
     model = ConvNet(rng=0)  # conv1 16x1x3x3 = 144 weights, fc 10x2704 = 27,040 weights
-    bias_bits = 32 * (16 + 10)
+    # headers: 32 bits per dimension of every stored array (conv 4-D, fc 2-D, two 1-D biases)
+    overhead = 32 * (4 + 2) + 32 * 2 + 32 * (16 + 10)  # shape headers + float32 biases
     int8_t = quantize_weights(model, "int8", per_channel=False)
-    assert _storage(int8_t) == 8 * (144 + 27040) + 32 * 2 + bias_bits
+    assert _storage(int8_t) == 8 * (144 + 27040) + 32 * 2 + overhead
     int8_c = quantize_weights(model, "int8")
-    assert _storage(int8_c) == 8 * (144 + 27040) + 32 * (16 + 10) + bias_bits
+    assert _storage(int8_c) == 8 * (144 + 27040) + 32 * (16 + 10) + overhead
     binary = quantize_weights(model, "binary")
-    assert _storage(binary) == 8 * (18 + 3380) + 32 * 26 + bias_bits  # packbits: 144/8, 27040/8
+    assert _storage(binary) == 8 * (18 + 3380) + 32 * 26 + overhead  # packbits: 144/8, 27040/8
     ternary = quantize_weights(model, "ternary")
-    assert _storage(ternary) == 8 * (36 + 6760) + 32 * 26 + bias_bits  # 4 codes per byte
+    assert _storage(ternary) == 8 * (36 + 6760) + 32 * 26 + overhead  # 4 codes per byte
     assert isinstance(ternary.conv1, QuantConv2d) and isinstance(ternary.fc, QuantLinear)
-    # fp32 is 32 * 27,210 = 870,720 bits: int8 ~3.97x, binary ~25x
+    # fp32 is 32 * 27,210 = 870,720 bits (+ headers): int8 ~3.98x, binary ~25x
     assert 32 * 27210 / _storage(int8_t) > 3.9
     assert 32 * 27210 / _storage(binary) > 24
+
+
+@pytest.mark.parametrize("scheme, fmt",
+                         [("int8", "int8_channel"), ("binary", "binary"), ("ternary", "ternary")])
+def test_storage_bits_equal_the_formats_module(scheme, fmt):
+    """The same encoding, sized by formats.py (which metrics uses for plain arrays)."""
+    from minicompress import formats
+
+    layer = Conv2d(3, 5, 3, rng=0)
+    q = QuantConv2d.from_float(layer, scheme)
+    codes = q.codes
+    if scheme == "int8":
+        weight_bits = formats.size_bits(codes.codes, fmt, scale=codes.scale)
+    else:  # formats' binary/ternary take the already-quantized weights alpha * codes
+        weight_bits = formats.size_bits(codes.dequantize(), fmt, per_channel=True)
+    assert q.storage_bits() == weight_bits + formats.size_bits(layer.params["bias"], "fp32")
 
 
 def test_quantized_layer_computes_with_dequantized_weights():
@@ -80,7 +97,7 @@ def test_dynamic_linear_matches_float_closely():
     bound = np.abs(x).sum(axis=1)[:, None] * dw + dx * np.abs(w).sum(axis=1) + 50 * dx * dw
     assert np.all(np.abs(y - exact) <= bound * 1.001 + 1e-5)
     assert np.abs(y - exact).max() > 0  # it is quantized, not a float copy
-    assert dyn.storage_bits() == 8 * 350 + 32 * 7 + 32 * 7
+    assert dyn.storage_bits() == 64 + 8 * 350 + 32 * 7 + (32 + 32 * 7)  # headers, codes, scales, bias
 
 
 def test_quantize_dynamic_replaces_only_linear_layers():
@@ -131,7 +148,7 @@ def test_integer_only_convnet_matches_fake_quant_simulation(trained_convnet, mni
     base = _acc(trained_convnet, Xt, yt)
     assert 100 * (base - _acc(im, Xt, yt)) <= 1.0
     # size: int8 weights, int32 biases, per channel M0 (32) + shift (8), Z_out; plus in/out (S, Z)
-    assert im.fc.storage_bits() == 8 * 27040 + 32 * 10 + 40 * 10 + 32
+    assert im.fc.storage_bits() == 64 + 8 * 27040 + (32 + 32 * 10) + 40 * 10 + 32
     nnz = int(np.count_nonzero(im.conv1.params["weight"]))
     assert im.conv1.macs((1, 1, 28, 28)) == (16 * 9 * 26 * 26, nnz * 26 * 26)
 
@@ -147,3 +164,31 @@ def test_integer_only_rejects_unknown_layers():
         integer_only(Linear(3, 2), np.ones((2, 3)))
     with pytest.raises(TypeError, match="cannot convert child 'odd'"):
         integer_only(Sequential(fc=Linear(3, 2), odd=Odd()), np.ones((2, 3)))
+
+
+# ----------------------------------------------------------------------------- metrics
+def test_metrics_sizes_and_traces_every_quantized_model():
+    """metrics.model_size_bits(fmt="auto") uses each layer's storage_bits(); flops traces
+    every quantized model with its macs()."""
+    from minicompress import metrics
+    from minicompress.quantize import convert_qat, prepare_qat
+
+    model = ConvNet(rng=0)
+    X = np.random.default_rng(0).standard_normal((8, 1, 28, 28)).astype(np.float32)
+    models = {
+        "int8": quantize_weights(model, "int8"), "binary": quantize_weights(model, "binary"),
+        "ternary": quantize_weights(model, "ternary"), "qat": prepare_qat(model, "ternary"),
+        "frozen": convert_qat(prepare_qat(model, "binary")), "dynamic": quantize_dynamic(model),
+        "integer": integer_only(model, X),
+    }
+    for name, m in models.items():
+        own = sum(mod.storage_bits() for _, mod in m.named_modules() if hasattr(mod, "storage_bits"))
+        plain = sum(32 * (p.size + p.ndim) for _, mod in m.named_modules() if not hasattr(mod, "storage_bits")
+                    for p in mod.params.values())  # fp32 values + shape headers
+        assert metrics.model_size_bits(m, "auto").total == own + plain, name
+        work = metrics.flops(m, (1, 28, 28))
+        assert work.dense == 16 * 9 * 26 * 26 + 2704 * 10, name
+    assert metrics.flops(models["ternary"], (1, 28, 28)).effective < 16 * 9 * 26 * 26 + 2704 * 10
+    # dynamic: the float conv (160 parameters at 32 bits, headers 4-D + 1-D) + the int8 fc
+    assert metrics.model_size_bits(models["dynamic"], "auto").total == (
+        32 * 5 + 32 * 160 + 64 + 8 * 27040 + 32 * 10 + 32 + 32 * 10)

@@ -160,8 +160,8 @@ def test_prepare_and_convert_qat():
     np.testing.assert_allclose(frozen(x), qat(x), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(frozen(x), quantize_weights(model, "binary")(x), rtol=1e-5, atol=1e-6)
     assert qat.fc.storage_bits() == frozen.fc.storage_bits()
-    # packed bits: fc 4*13*13*10 = 6760 signs -> 845 bytes, 10 alphas, 10 biases
-    assert frozen.fc.storage_bits() == 8 * 845 + 32 * 10 + 32 * 10
+    # packed bits: fc 4*13*13*10 = 6760 signs -> 845 bytes, 10 alphas, 10 biases, 2 headers
+    assert frozen.fc.storage_bits() == 64 + 8 * 845 + 32 * 10 + (32 + 32 * 10)
     assert frozen.fc.macs((1, 676)) == (6760, 6760)
     assert frozen.conv1.macs((1, 1, 28, 28)) == (36 * 26 * 26, 36 * 26 * 26)
 

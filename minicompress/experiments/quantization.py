@@ -4,7 +4,8 @@ Rows per model: post-training int8 (per tensor, per channel), binary and ternary
 retraining, binary and ternary after QAT fine-tuning from the float baseline
 (BinaryConnect-style, STE), the text's dynamic quantization of Linear layers, and
 integer-only inference (Jacob et al. 2018; int8 activations as TFLite).  Sizes are each
-layer's own ``storage_bits()`` (packed codes + scales + biases).
+layer's own ``storage_bits()`` (packed codes + scales + biases), summed by
+``metrics.model_size_bits(model, "auto")``.
 """
 
 from __future__ import annotations
@@ -42,26 +43,8 @@ PTQ_ROWS = [("int8", False, "PTQ int8 per-tensor"), ("int8", True, "PTQ int8 per
 QAT_EPOCHS, QAT_LR = 2, 0.01
 
 
-def size_bits(model) -> int:
-    """Stored bits: each layer's ``storage_bits()`` where it has one, else 32 per parameter
-    (what ``metrics.model_size_bits(model, "auto")`` counts)."""
-    total = 0
-
-    def walk(mod):
-        nonlocal total
-        if callable(getattr(mod, "storage_bits", None)):
-            total += mod.storage_bits()
-            return
-        total += 32 * sum(p.size for p in mod.params.values())
-        for child in mod.children().values():
-            walk(child)
-
-    walk(model)
-    return int(total)
-
-
 def _row(model, method, ctx, reference):
-    return measure(model, method, ctx, reference=reference, fmt="auto", size_bits=size_bits(model))
+    return measure(model, method, ctx, reference=reference, fmt="auto")
 
 
 def qat_finetune(model, scheme: str, ctx: TourContext):

@@ -29,6 +29,7 @@ from .affine import calibrate, quantize_affine
 from .int8 import int8_quantize
 from .kernels import int_matmul
 from .layers import linear_macs, replace_layers
+from .schemes import bias_bits, header_bits
 
 __all__ = ["DynamicQuantLinear", "quantize_dynamic"]
 
@@ -65,9 +66,10 @@ class DynamicQuantLinear(Module):
         return out
 
     def storage_bits(self) -> int:
-        """int8 codes + one float32 scale per output channel + float32 bias."""
-        bias = 32 * int(self.params["bias"].size) if "bias" in self.params else 0
-        return 8 * int(self.params["weight"].size) + 32 * int(self.scale.size) + bias
+        """Header + int8 codes + one float32 scale per output channel + float32 bias."""
+        w = self.params["weight"]
+        return header_bits(w.shape) + 8 * int(w.size) + 32 * int(self.scale.size) + bias_bits(
+            self.params.get("bias"))
 
     def macs(self, x_shape):
         return linear_macs(self.params["weight"], x_shape)

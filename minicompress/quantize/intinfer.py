@@ -28,6 +28,7 @@ from .affine import QParams, calibrate, dequantize_affine, fake_quantize_affine,
 from .fixedpoint import multiply_by_quantized_multiplier, quantize_multiplier, zero_point_matmul
 from .int8 import int8_quantize
 from .layers import conv_macs, linear_macs
+from .schemes import header_bits
 
 __all__ = ["QuantizeInput", "IntLinear", "IntConv2d", "IntMaxPool2d", "IntReLU", "Dequantize",
            "IntegerModel", "integer_only"]
@@ -84,9 +85,11 @@ class _IntAffine(Module):
         return S * (np.clip(np.rint(y / S) + Z, self.lo, self.out_qp.qmax) - Z)
 
     def storage_bits(self) -> int:
-        """int8 weights, int32 biases, per channel an int32 M0 and an 8-bit shift, int32 Z_out."""
-        c = self.params["weight"].shape[0]
-        return 8 * int(self.params["weight"].size) + 32 * c + 32 * c + 8 * c + 32
+        """Headers + int8 weights + int32 biases + per channel an int32 M0 and an 8-bit
+        shift + the int32 output zero point."""
+        w = self.params["weight"]
+        c = w.shape[0]
+        return header_bits(w.shape) + 8 * int(w.size) + (32 + 32 * c) + 32 * c + 8 * c + 32
 
     def extra_repr(self):
         return (f"{tuple(self.params['weight'].shape)} int8, int32 bias, relu={self.relu}, "

@@ -6,6 +6,7 @@ the float layer's keys, so ``state_dict`` still loads into a float model).  Its 
 the encoding's, from ``storage_bits()``::
 
     codes (1, 2 or 8 bits each, packed) + 32 bits per scale + 32 bits per float32 bias
+    + a 32-bit header per dimension of each stored array (as formats.py counts)
 
 These layers are for inference: they have no gradients (train with :mod:`.qat`).
 """
@@ -18,7 +19,7 @@ import numpy as np
 
 from ..nn import functional as F
 from ..nn.layers import Conv2d, Linear, Module, Sequential
-from .schemes import WeightCodes, check_scheme, encode_weight
+from .schemes import WeightCodes, bias_bits, check_scheme, encode_weight
 
 __all__ = ["QuantLinear", "QuantConv2d", "quantize_weights", "replace_layers",
            "linear_macs", "conv_macs"]
@@ -37,10 +38,6 @@ def conv_macs(weight_or_codes: np.ndarray, stride: int, padding: int, x_shape) -
     n = int(x_shape[0])
     hw = F.output_size(x_shape[2], kh, stride, padding) * F.output_size(x_shape[3], kw, stride, padding)
     return n * hw * int(weight_or_codes.size), n * hw * int(np.count_nonzero(weight_or_codes))
-
-
-def _bias_bits(params: dict) -> int:
-    return 32 * int(params["bias"].size) if "bias" in params else 0
 
 
 class QuantLinear(Module):
@@ -69,7 +66,7 @@ class QuantLinear(Module):
         return out
 
     def storage_bits(self) -> int:
-        return self.codes.storage_bits() + _bias_bits(self.params)
+        return self.codes.storage_bits() + bias_bits(self.params.get("bias"))
 
     def macs(self, x_shape) -> tuple[int, int]:
         return linear_macs(self.codes.codes, x_shape)
@@ -104,7 +101,7 @@ class QuantConv2d(Module):
         return out
 
     def storage_bits(self) -> int:
-        return self.codes.storage_bits() + _bias_bits(self.params)
+        return self.codes.storage_bits() + bias_bits(self.params.get("bias"))
 
     def macs(self, x_shape) -> tuple[int, int]:
         return conv_macs(self.codes.codes, self.stride, self.padding, x_shape)

@@ -30,7 +30,7 @@ from ..nn import functional as F
 from ..nn.layers import Conv2d, Linear, Module
 from ._checks import check_qrange, check_scale, check_weights, check_zero_point
 from .layers import QuantConv2d, QuantLinear, conv_macs, linear_macs, replace_layers
-from .schemes import STE_LIMIT, check_scheme, encode_weight, ste_window
+from .schemes import STE_LIMIT, bias_bits, check_scheme, encode_weight, ste_window
 
 __all__ = ["fake_quantize", "fake_quantize_backward", "clip_window", "QATLinear", "QATConv2d",
            "prepare_qat", "convert_qat", "ShadowClip"]
@@ -104,10 +104,9 @@ class _QATLayer(Module):
             self.grads["bias"] += db
 
     def storage_bits(self) -> int:
-        """Bits of the deployed encoding (codes + scales + float32 bias); shadow weights
-        exist only during training and are not counted."""
-        bias = 32 * int(self.params["bias"].size) if "bias" in self.params else 0
-        return self.encode().storage_bits() + bias
+        """Bits of the deployed encoding (codes + scales + float32 bias, with headers);
+        shadow weights exist only during training and are not counted."""
+        return self.encode().storage_bits() + bias_bits(self.params.get("bias"))
 
     def extra_repr(self):
         return f"{tuple(self.params['weight'].shape)}, scheme={self.scheme!r}"

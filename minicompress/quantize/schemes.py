@@ -11,7 +11,9 @@ ternary    {-1, 0, +1}, |w| > 0.7 mean|w|         alpha * codes    2 per weight
 int8       round(w / scale * 127), [-127, 127]    codes*scale/127  8 per weight
 =========  =====================================  ===============  ===================
 
-plus 32 bits per float32 scale.  The straight-through window used in QAT
+plus 32 bits per float32 scale and a header of 32 bits per dimension of the weight's shape
+(the convention of ``formats.py``, so that these sizes equal ``formats.size_bits`` of the
+same codes).  The straight-through window used in QAT
 (:func:`ste_window`) is ``|w| <= 1`` for binary and ternary (BinaryConnect's hard-tanh
 window) and ``|w| <= scale`` for int8 (the clipping range; everything when scale = max|w|).
 """
@@ -27,12 +29,23 @@ from .int8 import _channel_view, int8_dequantize, int8_quantize
 from .packing import pack_signs, pack_ternary
 from .ternary import ternarize
 
-__all__ = ["SCHEMES", "WeightCodes", "encode_weight", "ste_window", "check_scheme"]
+__all__ = ["SCHEMES", "WeightCodes", "encode_weight", "ste_window", "check_scheme", "header_bits",
+           "bias_bits"]
 
 SCHEMES = ("binary", "ternary", "int8")
 
 #: BinaryConnect's window: the STE passes the gradient of binary/ternary weights for |w| <= 1.
 STE_LIMIT = 1.0
+
+
+def header_bits(shape) -> int:
+    """The shape header of a stored array: 32 bits (an int32) per dimension."""
+    return 32 * len(shape)
+
+
+def bias_bits(bias) -> int:
+    """A float32 bias stored as it is: its header plus 32 bits per value; 0 if absent."""
+    return 0 if bias is None else header_bits(bias.shape) + 32 * int(bias.size)
 
 
 def check_scheme(scheme) -> str:
@@ -64,8 +77,8 @@ class WeightCodes:
         return self.codes.ravel().view(np.uint8)
 
     def storage_bits(self) -> int:
-        """Exact bits of the packed codes plus 32 per float32 scale."""
-        return 8 * int(self.packed().size) + 32 * int(np.size(self.scale))
+        """Exact bits: shape header + packed codes (padding included) + 32 per float32 scale."""
+        return header_bits(self.codes.shape) + 8 * int(self.packed().size) + 32 * int(np.size(self.scale))
 
 
 def encode_weight(w: np.ndarray, scheme: str, *, per_channel: bool = True) -> WeightCodes:
