@@ -1,7 +1,7 @@
 """Speed of the quantization kernels, measured side by side in one run.
 
-    python benchmarks/bench_quant.py            # 512 x 512 x 512 and K = 4096
-    python benchmarks/bench_quant.py --repeats 9
+    python benchmarks/bench_quant.py                # 1 BLAS thread (the default)
+    python benchmarks/bench_quant.py --threads 2    # let the float GEMMs use 2 threads
 
 1. ``int_matmul`` (exact int8 x int8 -> int32 through float BLAS) against NumPy's integer
    matmul on the same int8 data (cast to int32 beforehand, so NumPy is not charged for the
@@ -10,7 +10,10 @@
    same +-1 matrices, and their memory.
 
 Times are medians over interleaved repeats (a shared machine is noisy); ratios are of
-medians.  Thread settings are printed because BLAS may use several cores.
+medians.  NumPy's integer matmul and the XNOR kernel run on one thread whatever the
+setting; ``--threads 1`` (the default) compares like with like, more BLAS threads make the
+float side faster on an idle machine (and, on a machine shared with other jobs, can make
+it much slower).
 """
 
 from __future__ import annotations
@@ -18,11 +21,19 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import sys
 import time
+from pathlib import Path
 
-import numpy as np
+_pre = argparse.ArgumentParser(add_help=False)
+_pre.add_argument("--threads", type=int, default=1)
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = str(_pre.parse_known_args()[0].threads)  # before numpy loads BLAS
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from minicompress.quantize import int_matmul, pack_signs, xnor_matmul
+import numpy as np  # noqa: E402
+
+from minicompress.quantize import int_matmul, pack_signs, xnor_matmul  # noqa: E402
 
 
 def median_times(fns: dict, repeats: int) -> dict:
@@ -72,7 +83,8 @@ def bench_xnor(M: int, K: int, N: int, repeats: int, rng) -> None:
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--repeats", type=int, default=7)
+    p.add_argument("--threads", type=int, default=1, help="BLAS threads for the float GEMMs (default 1)")
+    p.add_argument("--repeats", type=int, default=7, help="interleaved timed repeats (default 7)")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     rng = np.random.default_rng(args.seed)

@@ -119,15 +119,19 @@ def xnor_matmul(a_bits: np.ndarray, b_bits: np.ndarray, k: int) -> np.ndarray:
     Notes
     -----
     Padding bits (beyond k) must be 0 in both, as ``np.packbits`` leaves them; then they
-    agree and contribute nothing.  Computed in row blocks of A to bound memory.
+    agree and contribute nothing.  The loop runs over the ceil(k/64) 64-bit words, each step
+    an (M, N) XOR + popcount (row blocks of A bound the memory).
     """
     k = check_int(k, "k", low=1)
     a_bits, b_bits = _check_bits(a_bits, "a_bits", k), _check_bits(b_bits, "b_bits", k)
-    a64, b64 = _words(a_bits), _words(b_bits)
-    M, N = a64.shape[0], b64.shape[0]
+    a_w, b_w = _words(a_bits).T.copy(), _words(b_bits).T.copy()  # (words, M), (words, N)
+    M, N = a_w.shape[1], b_w.shape[1]
     out = np.empty((M, N), np.int32)
-    rows = max(1, 2**15 // max(1, N * a64.shape[1]))  # blocks of ~32k words stay in cache
+    count_dtype = np.uint16 if k < 2**16 else np.int64
+    rows = max(1, 2**18 // max(1, N))  # row blocks: the (rows, N) temporaries stay small
     for i in range(0, M, rows):
-        x = np.bitwise_xor(a64[i : i + rows, None, :], b64[None, :, :])
-        out[i : i + rows] = k - 2 * np.bitwise_count(x).sum(axis=-1, dtype=np.int32)
+        count = np.zeros((min(rows, M - i), N), count_dtype)
+        for a_word, b_word in zip(a_w[:, i : i + rows], b_w):  # one 64-bit word of k at a time
+            count += np.bitwise_count(np.bitwise_xor(a_word[:, None], b_word[None, :]))
+        out[i : i + rows] = k - 2 * count.astype(np.int32)
     return out
