@@ -41,6 +41,16 @@ def test_int8_explicit_scale_clips_to_127():
     assert scale == 1.0
 
 
+def test_the_text_formula_taken_literally_wraps_around():
+    """Section 4.2.2 writes q = round(w / scale * 127) and stops: with a calibrated scale
+    below max|w| the value leaves int8, and an integer cast wraps it to the wrong sign side
+    of the range (381 -> 125).  The library clips instead."""
+    w, scale = np.array([3.0, -3.0]), 1.0
+    literal = np.round(w / scale * 127).astype(np.int64).astype(np.int8)  # two's-complement wrap
+    np.testing.assert_array_equal(literal, [125, -125])
+    np.testing.assert_array_equal(int8_quantize(w, scale=scale)[0], [127, -127])
+
+
 def test_int8_all_zero_tensor_does_not_divide_by_zero():
     with np.errstate(all="raise"):
         q, scale = int8_quantize(np.zeros((2, 3)))

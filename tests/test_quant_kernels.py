@@ -143,6 +143,14 @@ def test_requantize_ties_and_per_channel():
     np.testing.assert_array_equal(out, [[4, 2], [-3, -2]])  # -1.5 -> -2
 
 
+def test_zero_point_matmul_hand_case():
+    # (q1 - Z1) = [[2, -1]], (q2 - Z2) = [[3, 4]]: 2*3 - 1*4 = 2
+    q1, q2 = np.array([[12, 9]], np.uint8), np.array([[5, 6]], np.int8)
+    assert zero_point_matmul(q1, 10, q2, 2)[0, 0] == 2
+    # the four terms of eq. (7): 12*5 + 9*6 = 114;  - Z2 * 21 = -42;  - Z1 * 11 = -110;  + K Z1 Z2 = 40
+    assert 114 - 42 - 110 + 40 == 2
+
+
 @given(st.integers(1, 6), st.integers(1, 300), st.integers(1, 5), st.integers(0, 255),
        st.integers(-20, 20), st.integers(0, 2**32 - 1))
 def test_zero_point_matmul_expansion(N, K, C, z1, z2, seed):
