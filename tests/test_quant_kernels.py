@@ -144,11 +144,10 @@ def test_requantize_ties_and_per_channel():
 
 
 def test_zero_point_matmul_hand_case():
-    # (q1 - Z1) = [[2, -1]], (q2 - Z2) = [[3, 4]]: 2*3 - 1*4 = 2
+    # (q1 - Z1) = [[2, -1]], (q2 - Z2) = [[3, 4]]: 2*3 - 1*4 = 2.  The four terms of eq. (7):
+    # sum q1 q2 = 12*5 + 9*6 = 114, -Z2 sum q1 = -42, -Z1 sum q2 = -110, K Z1 Z2 = 40
     q1, q2 = np.array([[12, 9]], np.uint8), np.array([[5, 6]], np.int8)
     assert zero_point_matmul(q1, 10, q2, 2)[0, 0] == 2
-    # the four terms of eq. (7): 12*5 + 9*6 = 114;  - Z2 * 21 = -42;  - Z1 * 11 = -110;  + K Z1 Z2 = 40
-    assert 114 - 42 - 110 + 40 == 2
 
 
 @given(st.integers(1, 6), st.integers(1, 300), st.integers(1, 5), st.integers(0, 255),
