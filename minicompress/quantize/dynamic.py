@@ -7,9 +7,11 @@ quantized when it arrives, with a scale computed from that batch, so no calibrat
 needed.  Per Linear layer:
 
 * weights: int8 per output channel, the text's formula ``q_w = round(w / s_c * 127)``,
-  ``s_c = max|w_c|`` (PyTorch's default for qint8 is per tensor; per channel loses less);
+  ``s_c = max|w_c|`` (PyTorch's default qint8 weight observer uses one scale per tensor;
+  one per channel bounds each channel's error by its own half step);
 * activations, per batch: uint8 affine, ``x ~ S_x (q_x - Z_x)`` with ``[lo, hi]`` the
-  batch's min and max widened to include 0 (as PyTorch's dynamic observer);
+  batch's min and max widened to include 0 (PyTorch's dynamic quantization also takes
+  each batch's min and max);
 * accumulate in int32, with the zero-point cross term of Jacob et al. (2018) eq. (7)::
 
       sum_k (q_x - Z_x) q_w = sum_k q_x q_w  -  Z_x sum_k q_w
