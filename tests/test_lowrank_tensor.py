@@ -113,7 +113,8 @@ def test_mode_dot_shape_mismatch_quotes_both_shapes():
 
 
 def test_fold_checks_the_shape():
-    with pytest.raises(ValueError, match=r"mode-0 unfolding of a tensor of shape \(3, 4, 2\) has shape \(3, 8\)"):
+    expected = r"mode-0 unfolding of a tensor of shape \(3, 4, 2\) has shape \(3, 8\)"
+    with pytest.raises(ValueError, match=expected):
         fold(np.ones((3, 7)), 0, (3, 4, 2))
 
 
