@@ -1,6 +1,7 @@
 """Inference speed of factorised layers vs dense ones, next to the MAC (FLOP) ratio.
 
-    python benchmarks/bench_lowrank.py [--rounds 30] [--batch 256]
+    python benchmarks/bench_lowrank.py                 # 1 BLAS thread (the default)
+    python benchmarks/bench_lowrank.py --threads 2     # let the BLAS use 2 threads
 
 For each layer, the dense layer and its factorisations run *interleaved* (one call of each
 per round, in turn), so that load on a shared machine hits all of them alike; the table
@@ -9,11 +10,10 @@ arithmetic promises) and dense time / factorised time (what NumPy delivers).  A 
 Linear(in, out) at rank r does r*(in+out) MACs per example instead of in*out, so it can be
 faster only for r < in*out/(in+out).  Weights are random: speed does not depend on them.
 
-BLAS threads: ``--threads 1`` (the default) runs every matrix product on one thread.  With
-more threads, OpenBLAS splits only the *large* dense products, and on a loaded machine
-(more busy processes than cores) the threads wait for each other: the dense layer then
-looks far slower than it is and the speed-up is inflated (we saw 36x at rank 54 where the
-MAC ratio is 4).  One thread compares like with like; ``--threads 0`` keeps the default.
+BLAS threads: with more than one, OpenBLAS splits only the *large* dense products, and on a
+loaded machine (more busy processes than cores) the threads wait for each other: the dense
+layer then looks far slower than it is and the speed-up is inflated (we saw 36x at rank 54,
+where the MAC ratio is 4).  One thread compares like with like.
 """
 
 from __future__ import annotations
@@ -23,44 +23,12 @@ import os
 import sys
 import time
 import warnings
+from pathlib import Path
 
 
-def _threads_from_argv(argv) -> str:
-    for i, a in enumerate(argv):
-        if a == "--threads" and i + 1 < len(argv):
-            return argv[i + 1]
-        if a.startswith("--threads="):
-            return a.split("=", 1)[1]
-    return "1"
+def median_times(candidates: dict, x, rounds: int) -> dict:
+    import numpy as np
 
-
-# must happen before NumPy loads OpenBLAS
-if _threads_from_argv(sys.argv[1:]) != "0":
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = _threads_from_argv(sys.argv[1:])
-
-import numpy as np  # noqa: E402
-
-from minicompress.lowrank import break_even_rank, factorize_conv, factorize_linear, tucker2_conv  # noqa: E402
-from minicompress.nn import Conv2d, Linear  # noqa: E402
-
-
-def macs(layer_or_seq, x_shape) -> int:
-    """MACs for one example, by running one example through and counting per layer."""
-    x = np.zeros((1, *x_shape[1:]), np.float32)
-    total = 0
-    mods = [m for _, m in layer_or_seq.named_modules() if isinstance(m, (Linear, Conv2d))]
-    outputs = []
-    for m in mods:
-        y = m(x if not outputs else outputs[-1])
-        w = m.params["weight"]
-        per_out = w[0].size  # in (Linear) or C_in*kh*kw (Conv2d)
-        total += y.size * per_out
-        outputs.append(y)
-    return total
-
-
-def median_times(candidates: dict, x: np.ndarray, rounds: int) -> dict:
     for f in candidates.values():
         f(x)  # warm-up
     times = {name: [] for name in candidates}
@@ -72,10 +40,12 @@ def median_times(candidates: dict, x: np.ndarray, rounds: int) -> dict:
     return {name: float(np.median(t)) for name, t in times.items()}
 
 
-def run(title: str, dense, variants: dict, x: np.ndarray, rounds: int) -> list[str]:
+def run(title: str, dense, variants: dict, x, rounds: int) -> list[str]:
+    from minicompress.metrics import flops
+
     candidates = {"dense": dense, **variants}
     t = median_times(candidates, x, rounds)
-    m = {name: macs(layer, x.shape) for name, layer in candidates.items()}
+    m = {name: flops(layer, x.shape[1:]).dense for name, layer in candidates.items()}
     lines = [f"\n{title}  (batch {x.shape[0]}, median of {rounds} interleaved rounds)",
              "| layer | params | MACs/example | MAC ratio dense/fact | ms/batch | speed-up dense/fact |",
              "|---|---:|---:|---:|---:|---:|"]
@@ -87,20 +57,28 @@ def run(title: str, dense, variants: dict, x: np.ndarray, rounds: int) -> list[s
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=30)
-    parser.add_argument("--batch", type=int, default=256)
-    parser.add_argument("--threads", type=int, default=1,
-                        help="BLAS threads (default 1; 0 = the library's default)")
+    parser.add_argument("--rounds", type=int, default=30, help="timed rounds (default 30)")
+    parser.add_argument("--batch", type=int, default=256, help="batch size (default 256)")
+    parser.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1)")
     args = parser.parse_args(argv)
-    print(f"BLAS threads: {os.environ.get('OPENBLAS_NUM_THREADS', 'library default')}")
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(args.threads)  # before numpy is imported: BLAS reads them at load
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    import numpy as np
+
+    from minicompress.lowrank import break_even_rank, factorize_conv, factorize_linear, tucker2_conv
+    from minicompress.nn import Conv2d, Linear
+
+    print(f"BLAS threads: {args.threads}")
     rng = np.random.default_rng(0)
     warnings.simplefilter("ignore", UserWarning)  # ranks past break-even are shown on purpose
 
     fc1 = Linear(784, 300, rng=0)  # LeNet300_100's first layer
-    ranks = [16, 54, 100, 150, 200, 250]
     x = rng.standard_normal((args.batch, 784)).astype(np.float32)
     lines = run(f"Linear(784, 300), break-even rank {break_even_rank(fc1):.1f}", fc1,
-                {f"SVD r={r}": factorize_linear(fc1, r) for r in ranks}, x, args.rounds)
+                {f"SVD r={r}": factorize_linear(fc1, r) for r in (16, 54, 100, 150, 200, 250)},
+                x, args.rounds)
 
     fc = Linear(2704, 10, rng=0)  # ConvNet's fc
     x = rng.standard_normal((args.batch, 2704)).astype(np.float32)

@@ -191,6 +191,8 @@ def tucker2_conv(layer, ranks, *, n_iter: int = 20) -> Sequential:
     ranks : (r_out, r_in), in the order of the weight's axes (C_out, C_in, kh, kw);
         1 <= r_out <= min(C_out, C_in*kh*kw) and 1 <= r_in <= min(C_in, C_out*kh*kw)
     n_iter : HOOI sweeps (0: plain HOSVD)
+
+    A UserWarning says so when the three convolutions hold as many weights as the kernel.
     """
     layer = _check_layer(layer, (Conv2d,), "tucker2_conv",
                          " Tucker-2 acts on the two channel modes of a conv kernel; for a Linear "
@@ -204,6 +206,13 @@ def tucker2_conv(layer, ranks, *, n_iter: int = 20) -> Sequential:
     C_out, C_in, kh, kw = W.shape
     r_out = check_rank(ranks[0], (C_out, C_in * kh * kw), "ranks[0] (r_out)")
     r_in = check_rank(ranks[1], (C_in, C_out * kh * kw), "ranks[1] (r_in)")
+    n_factored = C_in * r_in + r_out * r_in * kh * kw + r_out * C_out
+    if n_factored >= W.size:
+        warnings.warn(
+            f"tucker2_conv: ranks ({r_out}, {r_in}) store {n_factored} weights in the three "
+            f"convolutions, not fewer than the {W.size} of the dense kernel {W.shape}",
+            UserWarning, stacklevel=2,
+        )
     core, (U_out, U_in) = hooi(W, (r_out, r_in), n_iter=n_iter, modes=(0, 1))
     first = Conv2d(C_in, r_in, 1, bias=False, dtype=W.dtype)
     mid = Conv2d(r_in, r_out, (kh, kw), layer.stride, layer.padding, bias=False, dtype=W.dtype)

@@ -57,6 +57,8 @@ def plot_accuracy_vs_rank(panels: dict, path):
             ax.semilogx([p["dense_params"]], [p["dense_ft_accuracy"]], "k*", ms=12, mfc="none",
                         label="dense, fine-tuned as long")
         ax.axhline(p["dense_accuracy"] - 1, color="grey", lw=0.8, ls=":", label="dense - 1 point")
+        ax.axvline(p["dense_params"] / 4, color="tab:green", lw=0.8, ls="-.",
+                   label="1/4 of the dense layer's parameters")
         for x, y, r in zip(p["params"], p["after"], p["ranks"]):
             ax.annotate(f"r={r}", (x, y), textcoords="offset points", xytext=(4, -12), fontsize=8)
         ax.legend(fontsize=8, loc="lower right")
