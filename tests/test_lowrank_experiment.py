@@ -34,6 +34,8 @@ def test_section_rows_and_figures(tmp_path, mnist):
     # parameters counted through the factorised Sequential: fc1 235,500 -> 58,836
     lenet300 = build_model("lenet300")
     assert by_method[methods[1]]["params"] == lenet300.num_parameters() - 235_500 + 58_836
+    # and the MACs through metrics.flops: fc1's 784*300 become 54*(784 + 300)
+    assert by_method[methods[1]]["macs"] == 266_200 - 235_200 + 54 * 1084
     assert by_method[methods[3]]["reference"] == "LeNet5 (dense fp32)"
     paths = section.make_figures(ctx, tmp_path)
     assert sorted(p.name for p in paths) == ["lowrank_accuracy_vs_rank.png", "lowrank_singular_values.png"]
