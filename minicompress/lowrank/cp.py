@@ -96,7 +96,7 @@ def _als(T, factors, n_iter, tol):
 
 def cp_als(T, rank: int, *, n_iter: int = 500, tol: float = 1e-12, rng=0, init: str = "svd",
            n_restarts: int = 1) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Rank-R CP decomposition by alternating least squares (Kolda & Bader 2009, fig. 3.3).
+    """Rank-R CP decomposition by alternating least squares (Kolda & Bader 2009, section 3.4).
 
     Parameters
     ----------

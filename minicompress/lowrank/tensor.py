@@ -23,7 +23,7 @@ TensorLy and many NumPy codes instead move the mode to the front and reshape in 
 (last index fastest).  The two unfoldings hold the same columns in another order; both are
 correct as long as folding and the Khatri-Rao product use the *same* order.  This module
 uses Kolda & Bader's everywhere, so ``X_(n) = A_n diag(w) (A_{N-1} kr ... kr A_{n+1} kr
-A_{n-1} kr ... kr A_0)^T`` holds for a CP tensor exactly as printed in the paper (eq. 3.x).
+A_{n-1} kr ... kr A_0)^T`` holds for a CP tensor exactly as printed in the paper (section 3).
 """
 
 from __future__ import annotations

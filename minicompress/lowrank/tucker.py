@@ -69,7 +69,7 @@ def _leading_left_vectors(M: np.ndarray, r: int) -> np.ndarray:
 
 
 def tucker_to_tensor(core, factors, modes=None) -> np.ndarray:
-    """T_hat = G x_{m_0} U_0 x_{m_1} U_1 ...  (Kolda & Bader 2009, eq. 4.1).
+    """T_hat = G x_{m_0} U_0 x_{m_1} U_1 ...  (Kolda & Bader 2009, section 4).
 
     Parameters
     ----------
