@@ -70,14 +70,13 @@ def whole_model(repeats: int, sparsity: float = 0.95) -> None:
     the small layers (100 x 300, 10 x 100) add call overhead the big one has to win back."""
     import numpy as np
 
-    from minicompress.experiments.evaluation import mask_smallest, time_side_by_side
+    from minicompress.experiments.evaluation import time_side_by_side
     from minicompress.nn import LeNet300_100
     from minicompress.nn.sparse import to_sparse
+    from minicompress.prune import prune_model
 
     model = LeNet300_100(rng=0)
-    for _, p in model.named_parameters():
-        if p.ndim >= 2:
-            mask_smallest(p, sparsity)
+    prune_model(model, sparsity)  # every layer's weights, by magnitude
     sparse = to_sparse(model)
     rng = np.random.default_rng(0)
     print(f"\nLeNet-300-100, {sparsity:.0%} of every layer masked: whole forward pass")

@@ -25,11 +25,12 @@ import numpy as np
 
 from ..metrics import thread_settings
 from ..nn import Conv2d, Linear
-from ..nn._checks import check_float, check_int, check_rng
+from ..nn._checks import check_int, check_rng
 from ..nn.sparse import SparseConv2d, SparseLinear, to_sparse
 from ..pipeline import TourContext, measure
+from ..prune import magnitude_mask, prune_model
 
-__all__ = ["tour_rows", "make_figures", "mask_smallest", "sparse_speedup_sweep", "sweep_in_fresh_process",
+__all__ = ["tour_rows", "make_figures", "sparse_speedup_sweep", "sweep_in_fresh_process",
            "crossover", "crossover_label", "time_side_by_side"]
 
 SPARSITY = 0.9  # ConvNet, global magnitude
@@ -39,33 +40,15 @@ QUICK_SPARSITIES = (0.0, 0.5, 0.9, 0.99)
 BATCHES = (1, 32, 256)
 
 
-def mask_smallest(w: np.ndarray, sparsity: float) -> np.ndarray:
-    """Zero, in place, the ``round(sparsity * w.size)`` entries of smallest magnitude
-    (ties broken by position, stable sort); returns ``w``.  A stand-in for
-    ``prune.magnitude_mask`` so that this section does not depend on the pruning package."""
-    sparsity = check_float(sparsity, "sparsity", low=0.0, high=1.0)
-    k = int(round(sparsity * w.size))
-    flat = w.reshape(-1)
-    flat[np.argsort(np.abs(flat), kind="stable")[:k]] = 0
-    return w
-
-
 def _mask_global(model, sparsity: float):
-    """Global magnitude mask over every weight (ndim >= 2) of ``model``, in place."""
-    weights = [p for _, p in model.named_parameters() if p.ndim >= 2]
-    everything = np.concatenate([p.ravel() for p in weights])
-    mask_smallest(everything, sparsity)
-    start = 0
-    for p in weights:
-        p[...] = everything[start:start + p.size].reshape(p.shape)
-        start += p.size
+    """Global magnitude pruning of every weight of ``model``, in place (section 4.1.1)."""
+    prune_model(model, sparsity, scope="global")
     return model
 
 
 def _mask_layers(model, sparsity: float):
-    for _, p in model.named_parameters():
-        if p.ndim >= 2:
-            mask_smallest(p, sparsity)
+    """The same fraction of every layer's weights pruned by magnitude, in place."""
+    prune_model(model, sparsity, scope="layer")
     return model
 
 
@@ -146,7 +129,7 @@ def sparse_speedup_sweep(kind="linear", sparsities=FULL_SPARSITIES, batches=BATC
     original = base.params["weight"].copy()
     for i, s in enumerate(sparsities):
         base.params["weight"][...] = original
-        mask_smallest(base.params["weight"], s)
+        base.params["weight"] *= magnitude_mask(base.params["weight"], s)
         sparse = sparse_cls.from_dense(base)
         for b in batches:
             d, t = time_side_by_side(base, sparse, inputs[b], repeats=repeats)
