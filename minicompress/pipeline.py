@@ -28,7 +28,7 @@ from .nn import evaluate
 __all__ = ["SECTIONS", "TourContext", "measure", "report", "tour", "make_figures"]
 
 #: Tour sections, in the order of the source text.
-SECTIONS = ["baseline"]
+SECTIONS = ["baseline", "distillation"]
 
 #: Columns of the results table: (row key, header).
 COLUMNS = [

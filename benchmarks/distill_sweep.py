@@ -1,0 +1,87 @@
+"""Knowledge distillation on the bundled MNIST: the student alone vs distilled over a grid
+of temperatures T and hard-label weights alpha, several seeds; prints mean ± std and the
+wall time.  (An experiment, not a timed test: see minicompress/experiments/distillation.py
+for the recipe.)
+
+    python benchmarks/distill_sweep.py                    # the sweep: 5 T x 3 alpha x 5 seeds
+    python benchmarks/distill_sweep.py --full-data        # also: students on all 4,000 digits
+    python benchmarks/distill_sweep.py --as-written       # also: the text's KLDivLoss() as written
+
+On a shared machine set OMP_NUM_THREADS=1 (OpenBLAS threads fighting other processes for two
+cores can make the small matrix products here many times slower).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from minicompress.distill import KDLoss, jitter
+from minicompress.experiments import distillation as exp
+from minicompress.nn import SGD, ConvNet, evaluate, fit
+from minicompress.pipeline import TourContext
+
+
+def _mean_std(accs) -> str:
+    a = 100 * np.asarray(accs)
+    return f"{a.mean():.2f} ± {exp.spread(a):.2f}% (seeds: {', '.join(f'{v:.1f}' for v in a)})"
+
+
+def full_data(ctx, teacher, seeds, epochs, T, alpha):
+    """Student alone vs distilled at (T, alpha) when the student also gets all 4,000 digits."""
+    Xt, yt = ctx.data.X_test, ctx.data.y_test
+    alone, distilled = [], []
+    for seed in seeds:
+        alone.append(evaluate(exp.train_student(ctx, seed=seed, epochs=epochs, n_train=None), Xt, yt)[1])
+        student = exp.train_student(ctx, teacher, T=T, alpha=alpha, seed=seed, epochs=epochs, n_train=None)
+        distilled.append(evaluate(student, Xt, yt)[1])
+    print(f"\nall 4,000 digits: student alone      {_mean_std(alone)}")
+    print(f"all 4,000 digits: distilled T={T:g} a={alpha:g} {_mean_std(distilled)}")
+
+
+def as_written(ctx, teacher, seeds, epochs, T, n_train):
+    """The student trained with the text's loss (no T^2, mean over classes) at the same lr."""
+    X, y = ctx.data.X_train[:n_train], ctx.data.y_train[:n_train]
+    accs = []
+    for seed in seeds:
+        model = ConvNet(exp.STUDENT_CHANNELS, rng=seed)
+        opt, rng = SGD(model, lr=exp.LR, momentum=exp.MOMENTUM), np.random.default_rng(seed)
+        for n_epochs, lr in [(epochs - epochs // 4, exp.LR), (epochs // 4, exp.LR / 10)]:
+            opt.lr = lr
+            kd = KDLoss(teacher, T=T, alpha=0, as_written=True)
+            fit(model, X, y, epochs=n_epochs, batch_size=exp.BATCH, optimizer=opt, loss=kd, hooks=[kd],
+                rng=rng, augment=jitter, verbose=False)
+        accs.append(evaluate(model, ctx.data.X_test, ctx.data.y_test)[1])
+    print(f"\ntext's loss as written (T={T:g}, same lr): {_mean_std(accs)}")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seeds", type=int, default=5, help="number of seeds (default 5)")
+    p.add_argument("--epochs", type=int, default=20, help="epochs per student (default 20)")
+    p.add_argument("--n-train", type=int, default=exp.N_TRANSFER, help="transfer-set size (default 1000)")
+    p.add_argument("--full-data", action="store_true", help="also compare on all 4,000 digits")
+    p.add_argument("--as-written", action="store_true", help="also train with the text's loss")
+    args = p.parse_args()
+    ctx = TourContext(verbose=True)
+    seeds = tuple(range(args.seeds))
+    t0 = time.perf_counter()
+    result = exp.sweep(ctx, seeds=seeds, epochs=args.epochs, n_train=args.n_train)
+    print()
+    print(exp.sweep_table(result))
+    print(f"\nwall time: teacher {result['teacher_seconds']:.0f} s, "
+          f"{len(seeds) * (1 + len(exp.ALPHAS) * len(exp.TEMPERATURES))} students {result['seconds']:.0f} s")
+    model, _ = exp.get_teacher(ctx)
+    teacher = exp.CachedTeacher(model)
+    T, alpha = exp.BEST
+    if args.as_written:
+        as_written(ctx, teacher, seeds, args.epochs, T, args.n_train)
+    if args.full_data:
+        full_data(ctx, teacher, seeds, args.epochs, T, alpha)
+    print(f"\ntotal wall time {time.perf_counter() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
