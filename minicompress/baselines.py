@@ -30,7 +30,7 @@ def build_model(name: str, *, rng=0):
 
 def train_baseline(name: str, *, epochs: int | None = None, seed: int = 0, verbose: bool = False):
     """Train model ``name`` with the baseline recipe; returns ``(model, history)``."""
-    epochs = DEFAULT_EPOCHS.get(name, 10) if epochs is None else check_int(epochs, "epochs", low=0)
+    epochs = DEFAULT_EPOCHS.get(name, 10) if epochs is None else check_int(epochs, "epochs", low=1)
     seed = check_int(seed, "seed")
     model = build_model(name, rng=seed)
     X, y, Xt, yt = load_mnist5k()
