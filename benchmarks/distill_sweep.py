@@ -3,7 +3,8 @@ of temperatures T and hard-label weights alpha, several seeds; prints mean ± st
 wall time.  (An experiment, not a timed test: see minicompress/experiments/distillation.py
 for the recipe.)
 
-    python benchmarks/distill_sweep.py                    # the sweep: 5 T x 3 alpha x 5 seeds
+    python benchmarks/distill_sweep.py                    # the sweep: 5 T x 3 alpha x 5 seeds,
+                                                          # + pruned and int8 teachers
     python benchmarks/distill_sweep.py --full-data        # also: students on all 4,000 digits
     python benchmarks/distill_sweep.py --as-written       # also: the text's KLDivLoss() as written
 
@@ -76,6 +77,12 @@ def main() -> None:
     model, _ = exp.get_teacher(ctx)
     teacher = exp.CachedTeacher(model)
     T, alpha = exp.BEST
+    t1 = time.perf_counter()
+    print(f"\ncompressed teachers (students distilled at T={T:g}, alpha={alpha:g}, {args.n_train} digits):")
+    for r in exp.compressed_teacher_sweep(ctx, seeds=seeds, epochs=args.epochs, n_train=args.n_train):
+        print(f"  {r['teacher']:8s} teacher {100 * r['teacher_accuracy']:.2f}%  "
+              f"students {_mean_std(r['students'])}")
+    print(f"  ({time.perf_counter() - t1:.0f} s)")
     if args.as_written:
         as_written(ctx, teacher, seeds, args.epochs, T, args.n_train)
     if args.full_data:

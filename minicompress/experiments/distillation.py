@@ -25,6 +25,7 @@ measures that case too.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import time
 from functools import cache
@@ -34,6 +35,8 @@ import numpy as np
 from ..distill import distill, jitter, softmax
 from ..nn import SGD, ConvNet, evaluate, fit
 from ..pipeline import TourContext, measure
+from ..prune import MaskHook, prune_model
+from ..quantize import quantize_weights
 
 TEACHER_CHANNELS = 32
 STUDENT_CHANNELS = 4
@@ -44,6 +47,9 @@ ALPHAS = (0.0, 0.5, 0.9)
 #: The (T, alpha) the tour uses for its distilled-student row, read off the sweep.
 BEST = (8, 0.0)
 LR, MOMENTUM, BATCH = 0.01, 0.9, 64
+#: The pruned teacher: global magnitude pruning of its weights, then fine-tuning with the
+#: masks held (Han et al. 2015) at a tenth of the learning rate.
+PRUNE_SPARSITY, PRUNE_FT_EPOCHS = 0.9, 3
 
 
 class CachedTeacher:
@@ -81,6 +87,8 @@ def train(model, X, y, *, epochs: int, seed: int, teacher=None, T=None, alpha=No
     opt = SGD(model, lr=LR, momentum=MOMENTUM)
     rng = np.random.default_rng(seed)
     for n_epochs, lr in [(epochs - epochs // 4, LR), (epochs // 4, LR / 10)]:
+        if n_epochs == 0:
+            continue
         opt.lr = lr
         if teacher is None:
             fit(model, X, y, epochs=n_epochs, batch_size=BATCH, optimizer=opt, rng=rng,
@@ -117,6 +125,32 @@ def train_student(ctx: TourContext, teacher_model=None, *, T=None, alpha=None, s
                  teacher=teacher_model, T=T, alpha=alpha)
 
 
+@cache
+def _compressed(epochs: int, n_train: int | None, seed: int, ft_epochs: int):
+    from ..data import load_mnist5k
+
+    model, _ = _teacher(epochs, n_train, seed)
+    X, y, _, _ = load_mnist5k()
+    pruned = copy.deepcopy(model)
+    masks = prune_model(pruned, PRUNE_SPARSITY, scope="global")
+    fit(pruned, X[:n_train], y[:n_train], epochs=ft_epochs, batch_size=BATCH,
+        optimizer=SGD(pruned, lr=LR / 10, momentum=MOMENTUM), hooks=[MaskHook(masks)], rng=seed,
+        augment=jitter, verbose=False)
+    int8 = quantize_weights(model, "int8", per_channel=True)
+    return {"pruned": (pruned, "csr"), "int8": (int8, "auto")}
+
+
+def compressed_teachers(ctx: TourContext) -> dict:
+    """The teacher compressed two ways (section 2.3: a compressed model as the teacher).
+
+    ``"pruned"``: 90% of its weights removed (global magnitude) and fine-tuned 3 epochs with
+    the masks held; ``"int8"``: post-training int8 weights, per output channel.  Returns
+    ``{name: (model, storage format for metrics)}``; cached per process.
+    """
+    return _compressed(ctx.epochs(20, 1), 1000 if ctx.quick else None, ctx.seed,
+                       ctx.epochs(PRUNE_FT_EPOCHS, 1))
+
+
 def sweep(ctx: TourContext, *, temperatures=TEMPERATURES, alphas=ALPHAS, seeds=(0, 1, 2, 3, 4),
           epochs=None, n_train=N_TRANSFER) -> dict:
     """Student test accuracy alone and distilled, for every (alpha, T, seed).
@@ -149,6 +183,28 @@ def sweep(ctx: TourContext, *, temperatures=TEMPERATURES, alphas=ALPHAS, seeds=(
         "distilled": distilled, "teacher_seconds": teacher_seconds,
         "seconds": time.perf_counter() - t0,
     }
+
+
+def compressed_teacher_sweep(ctx: TourContext, *, seeds=(0, 1, 2, 3, 4), epochs=None,
+                             n_train=N_TRANSFER) -> list[dict]:
+    """Students distilled at :data:`BEST` from the teacher, its pruned and its int8 copy.
+
+    Returns one dict per teacher: ``teacher`` (name), ``teacher_accuracy``, ``students``
+    (accuracy per seed), all in [0, 1] on the bundled test split.
+    """
+    epochs = ctx.epochs(20, 1) if epochs is None else epochs
+    T, alpha = BEST
+    model, _ = get_teacher(ctx)
+    teachers = {"original": model, **{k: m for k, (m, _) in compressed_teachers(ctx).items()}}
+    Xt, yt = ctx.data.X_test, ctx.data.y_test
+    out = []
+    for name, t in teachers.items():
+        cached = CachedTeacher(t)
+        accs = [evaluate(train_student(ctx, cached, T=T, alpha=alpha, seed=seed, epochs=epochs,
+                                       n_train=n_train), Xt, yt)[1] for seed in seeds]
+        out.append({"teacher": name, "teacher_accuracy": evaluate(t, Xt, yt)[1], "students": accs})
+        ctx.log(f"  {name} teacher: students {100 * np.mean(accs):.2f}%")
+    return out
 
 
 def spread(a, axis: int = -1):
@@ -194,7 +250,14 @@ def tour_rows(ctx: TourContext) -> list[dict]:
                             epochs=epochs, n_train=n_train)
     rows.append(measure(student, f"KD student distilled (T={T:g}, alpha={alpha:g})", ctx,
                         reference=teacher_name))
-    ctx.log(f"two students trained in {time.perf_counter() - t0:.0f} s")
+    labels = {"pruned": f"pruned {100 * PRUNE_SPARSITY:g}% + FT", "int8": "int8 PTQ per-channel"}
+    for name, (compressed, fmt) in compressed_teachers(ctx).items():
+        rows.append(measure(compressed, f"KD teacher {labels[name]}", ctx, reference=teacher_name, fmt=fmt))
+        student = train_student(ctx, CachedTeacher(compressed), T=T, alpha=alpha, seed=ctx.seed,
+                                epochs=epochs, n_train=n_train)
+        rows.append(measure(student, f"KD student distilled from the {name} teacher", ctx,
+                            reference=teacher_name))
+    ctx.log(f"students and compressed teachers in {time.perf_counter() - t0:.0f} s")
     return rows
 
 
