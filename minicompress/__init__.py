@@ -4,6 +4,7 @@ Read along the source text (pruning 3.1/4.1, quantization 3.2/4.2, distillation 
 low-rank decomposition 3.4/4.4, evaluation 2.2): every formula is a small named function.
 """
 
+from . import distill as distill
 from . import formats as formats
 from . import metrics as metrics
 from . import nn

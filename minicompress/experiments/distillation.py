@@ -28,7 +28,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import time
-from functools import cache
 
 import numpy as np
 
@@ -56,9 +55,10 @@ class CachedTeacher:
     """A teacher that remembers its logits for every input it has seen.
 
     The sweep trains dozens of students from one fixed teacher on jittered copies of the same
-    4,000 digits, and there are only 25 shifts of each: so each distinct input image goes
-    through the teacher once.  It is still just "any object with ``forward``" to
-    :func:`~minicompress.distill.distill`.  Keys are 128-bit BLAKE2 digests of the image bytes.
+    training digits, and there are only 25 shifts of each: so each distinct input image goes
+    through the teacher once (its logits are those of the first batch it came in).  It is
+    still just "any object with ``forward``" to :func:`~minicompress.distill.distill`.  Keys
+    are 128-bit BLAKE2 digests of the image bytes.
     """
 
     def __init__(self, model):
@@ -99,21 +99,31 @@ def train(model, X, y, *, epochs: int, seed: int, teacher=None, T=None, alpha=No
     return model
 
 
-@cache
-def _teacher(epochs: int, n_train: int | None, seed: int):
-    from ..data import load_mnist5k
+#: Trained teachers and their compressed copies, per (training data, settings): the data
+#: object is kept in the key's value so its id stays valid while the entry lives.
+_CACHE: dict = {}
 
-    X, y, _, _ = load_mnist5k()
-    t0 = time.perf_counter()
-    model = train(ConvNet(TEACHER_CHANNELS, rng=seed), X[:n_train], y[:n_train], epochs=epochs, seed=seed)
-    return model, time.perf_counter() - t0
+
+def _cached(ctx: TourContext, what: str, make):
+    key = (what, id(ctx.data), ctx.quick, ctx.seed)
+    if key not in _CACHE:
+        _CACHE[key] = (ctx.data, make())
+    return _CACHE[key][1]
 
 
 def get_teacher(ctx: TourContext):
-    """The trained teacher (cached per process) and its training time in seconds.
+    """The trained teacher and its training time in seconds (cached per process).
 
-    Full: 20 epochs on all 4,000 digits; quick: 1 epoch on 1,000 (a smoke test)."""
-    return _teacher(ctx.epochs(20, 1), 1000 if ctx.quick else None, ctx.seed)
+    Full: 20 epochs on all of ``ctx.data``'s training digits; quick: 1 epoch on 1,000."""
+
+    def make():
+        n = 1000 if ctx.quick else None
+        t0 = time.perf_counter()
+        model = train(ConvNet(TEACHER_CHANNELS, rng=ctx.seed), ctx.data.X_train[:n], ctx.data.y_train[:n],
+                      epochs=ctx.epochs(20, 1), seed=ctx.seed)
+        return model, time.perf_counter() - t0
+
+    return _cached(ctx, "teacher", make)
 
 
 def train_student(ctx: TourContext, teacher_model=None, *, T=None, alpha=None, seed=0, epochs,
@@ -125,21 +135,6 @@ def train_student(ctx: TourContext, teacher_model=None, *, T=None, alpha=None, s
                  teacher=teacher_model, T=T, alpha=alpha)
 
 
-@cache
-def _compressed(epochs: int, n_train: int | None, seed: int, ft_epochs: int):
-    from ..data import load_mnist5k
-
-    model, _ = _teacher(epochs, n_train, seed)
-    X, y, _, _ = load_mnist5k()
-    pruned = copy.deepcopy(model)
-    masks = prune_model(pruned, PRUNE_SPARSITY, scope="global")
-    fit(pruned, X[:n_train], y[:n_train], epochs=ft_epochs, batch_size=BATCH,
-        optimizer=SGD(pruned, lr=LR / 10, momentum=MOMENTUM), hooks=[MaskHook(masks)], rng=seed,
-        augment=jitter, verbose=False)
-    int8 = quantize_weights(model, "int8", per_channel=True)
-    return {"pruned": (pruned, "csr"), "int8": (int8, "auto")}
-
-
 def compressed_teachers(ctx: TourContext) -> dict:
     """The teacher compressed two ways (section 2.3: a compressed model as the teacher).
 
@@ -147,8 +142,19 @@ def compressed_teachers(ctx: TourContext) -> dict:
     the masks held; ``"int8"``: post-training int8 weights, per output channel.  Returns
     ``{name: (model, storage format for metrics)}``; cached per process.
     """
-    return _compressed(ctx.epochs(20, 1), 1000 if ctx.quick else None, ctx.seed,
-                       ctx.epochs(PRUNE_FT_EPOCHS, 1))
+
+    def make():
+        model, _ = get_teacher(ctx)
+        n = 1000 if ctx.quick else None
+        pruned = copy.deepcopy(model)
+        masks = prune_model(pruned, PRUNE_SPARSITY, scope="global")
+        fit(pruned, ctx.data.X_train[:n], ctx.data.y_train[:n], epochs=ctx.epochs(PRUNE_FT_EPOCHS, 1),
+            batch_size=BATCH, optimizer=SGD(pruned, lr=LR / 10, momentum=MOMENTUM),
+            hooks=[MaskHook(masks)], rng=ctx.seed, augment=jitter, verbose=False)
+        int8 = quantize_weights(model, "int8", per_channel=True)
+        return {"pruned": (pruned, "csr"), "int8": (int8, "auto")}
+
+    return _cached(ctx, "compressed", make)
 
 
 def sweep(ctx: TourContext, *, temperatures=TEMPERATURES, alphas=ALPHAS, seeds=(0, 1, 2, 3, 4),
