@@ -332,24 +332,17 @@ def test_distill_runs_the_teacher_forward_only_on_the_augmented_batch(mnist):
                 optimizer=SGD(student, lr=0.01), rng=0)
 
 
-def _int8_forward_copy(model):
-    """A crude int8 teacher, built by hand (no technique import): weights rounded to 255 levels."""
-    model = copy.deepcopy(model)
-    for name, w in model.named_parameters():
-        if name.endswith("weight"):
-            scale = np.abs(w).max() / 127
-            w[...] = np.round(w / scale) * scale
-    return model
-
-
 @pytest.mark.slow
 def test_distilled_student_learns_from_a_compressed_teacher(trained_convnet, mnist):
-    """A pruned and an int8-rounded copy of the trained ConvNet teach with no special code."""
+    """The trained ConvNet pruned 80% (prune_model) or with int8 weights (QuantConv2d /
+    QuantLinear layers from quantize_weights) teaches with no special code (section 2.3)."""
+    from minicompress.prune import prune_model
+    from minicompress.quantize import quantize_weights
+
     X, y = mnist.X_train[:1000], mnist.y_train[:1000]
     pruned = copy.deepcopy(trained_convnet)
-    w = pruned.get_submodule("fc").params["weight"]
-    w[np.abs(w) < np.quantile(np.abs(w), 0.5)] = 0.0
-    for teacher in (pruned, _int8_forward_copy(trained_convnet)):
+    prune_model(pruned, 0.8, scope="global")
+    for teacher in (pruned, quantize_weights(trained_convnet, "int8", per_channel=True)):
         student = ConvNet(2, rng=0)
         teacher_logits = predict(teacher, mnist.X_test)
         kl_before = kd_loss(predict(student, mnist.X_test), teacher_logits, None, T=4, alpha=0)[0]
