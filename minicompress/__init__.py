@@ -5,6 +5,7 @@ low-rank decomposition 3.4/4.4, evaluation 2.2): every formula is a small named 
 """
 
 from . import combine as combine  # sections 2.3 / 7.1: combinations, sensitivity, auto_compress
+from . import distill as distill
 from . import formats as formats
 from . import metrics as metrics
 from . import nn

@@ -26,7 +26,7 @@ from .nn._checks import check_int
 __all__ = ["SECTIONS", "TourContext", "measure", "report", "tour", "make_figures"]
 
 #: Tour sections, in the order of the source text.
-SECTIONS = ["baseline", "evaluation", "pruning", "quantization", "lowrank", "combined"]
+SECTIONS = ["baseline", "evaluation", "pruning", "quantization", "distillation", "lowrank", "combined"]
 
 #: Columns of the results table: (row key, header).
 COLUMNS = [
