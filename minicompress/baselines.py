@@ -48,7 +48,7 @@ def build_model(name: str, *, rng=0):
 def _epochs(name: str, epochs: int | None) -> int:
     if name not in MODELS:
         raise ValueError(f"model must be one of {sorted(MODELS)}; got {name!r}")
-    return DEFAULT_EPOCHS[name] if epochs is None else check_int(epochs, "epochs", low=0)
+    return DEFAULT_EPOCHS[name] if epochs is None else check_int(epochs, "epochs", low=1)
 
 
 def train_baseline(name: str, *, epochs: int | None = None, seed: int = 0, verbose: bool = False):

@@ -104,5 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    return args.func(args)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, TypeError) as err:  # bad input: one clear line, no traceback
+        parser.exit(2, f"{parser.prog} {args.command}: error: {err}\n")

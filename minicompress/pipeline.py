@@ -15,24 +15,23 @@ from __future__ import annotations
 
 import importlib
 import json
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
+from . import metrics
 from .baselines import DEFAULT_EPOCHS, baseline
 from .data import Split, load_mnist5k
-from .nn import evaluate
+from .nn._checks import check_int
 
 __all__ = ["SECTIONS", "TourContext", "measure", "report", "tour", "make_figures"]
 
 #: Tour sections, in the order of the source text.
-SECTIONS = ["baseline"]
+SECTIONS = ["baseline", "evaluation", "pruning", "quantization", "distillation", "lowrank", "combined"]
 
 #: Columns of the results table: (row key, header).
 COLUMNS = [
     ("method", "method"),
+    ("fmt", "format"),
     ("params", "params"),
     ("nonzeros", "non-zeros"),
     ("size_kb", "size KB"),
@@ -40,8 +39,9 @@ COLUMNS = [
     ("ratio_text", "ratio comp/orig (text 2.2)"),
     ("accuracy", "accuracy %"),
     ("accuracy_loss", "acc. loss pts"),
-    ("mflops", "MFLOPs (MACs)"),
-    ("latency_ms", "latency ms/256"),
+    ("mflops", "MFLOPs (M MACs, eff.)"),
+    ("latency_ms", "latency ms"),
+    ("latency_batch", "batch"),
 ]
 
 
@@ -76,30 +76,36 @@ def measure(model, method: str, ctx: TourContext, *, reference: str | None = Non
 
     ``reference`` names the row (method) this one is compared with for the compression
     ratio and the accuracy loss.  ``fmt`` is the storage format the size is accounted in
-    (``metrics.model_size_bits(model, fmt)``); ``size_bits`` overrides it.
+    (``metrics.model_size_bits(model, fmt)``, headers and indices included); ``size_bits``
+    overrides it.  MACs are the effective ones (non-zero weights) for one test image;
+    latency is the median of ``metrics.latency`` on a batch of ``latency_batch`` test images.
     """
-    if fmt != "fp32" and size_bits is None:
-        raise NotImplementedError("formats other than fp32 arrive with metrics.py (issue 3)")
     X_test, y_test = ctx.data.X_test, ctx.data.y_test
-    _, acc = evaluate(model, X_test, y_test)
-    params = model.parameters()
-    n_params = int(sum(p.size for p in params))
-    batch = X_test[:latency_batch]
-    model(batch)  # warm-up
-    times = []
-    for _ in range(3 if ctx.quick else 10):
-        t0 = time.perf_counter()
-        model(batch)
-        times.append(time.perf_counter() - t0)
+    if size_bits is None:
+        size = metrics.model_size_bits(model, fmt)
+        size_bits, per_layer = size.total, size.bits
+    else:
+        size_bits, per_layer = check_int(size_bits, "size_bits", low=1), None
+    n_params, n_nonzero = metrics.parameter_counts(model)
+    work = metrics.flops(model, X_test.shape[1:])
+    repeats = (3 if ctx.quick else 10) * (20 if latency_batch < 32 else 1)  # small batches: noisier
+    timing = metrics.latency(model, X_test[:latency_batch], repeats=repeats, warmup=1)
     return {
         "method": method,
         "reference": reference,
+        "fmt": fmt if per_layer is not None else "given",
         "params": n_params,
-        "nonzeros": int(sum(np.count_nonzero(p) for p in params)),
-        "size_bits": int(size_bits if size_bits is not None else 32 * n_params),
-        "accuracy": acc,
-        "macs": None,
-        "latency_ms": 1e3 * float(np.median(times)),
+        "nonzeros": n_nonzero,
+        "size_bits": int(size_bits),
+        "size_bits_per_layer": per_layer,
+        "accuracy": metrics.accuracy(model, X_test, y_test),
+        "macs": work.effective,
+        "macs_dense": work.dense,
+        "latency_ms": timing.median_ms,
+        "latency_iqr_ms": list(timing.spread_ms),
+        "latency_batch": timing.batch,
+        "latency_repeats": repeats,
+        "threads": timing.threads,
     }
 
 
@@ -108,9 +114,9 @@ def _derived(row: dict, by_method: dict) -> dict:
     out["size_kb"] = row["size_bits"] / 8 / 1024
     ref = by_method.get(row.get("reference") or row["method"])
     if ref is not None:
-        out["ratio"] = ref["size_bits"] / row["size_bits"]
-        out["ratio_text"] = row["size_bits"] / ref["size_bits"]
-        out["accuracy_loss"] = 100 * (ref["accuracy"] - row["accuracy"])
+        out["ratio"] = metrics.compression_ratio(ref["size_bits"], row["size_bits"])
+        out["ratio_text"] = metrics.compression_ratio_text(ref["size_bits"], row["size_bits"])
+        out["accuracy_loss"] = metrics.accuracy_loss(ref["accuracy"], row["accuracy"])
     out["accuracy"] = 100 * row["accuracy"]
     out["mflops"] = None if row.get("macs") is None else row["macs"] / 1e6
     return out
@@ -140,7 +146,17 @@ def report(rows: list[dict], *, fmt: str = "markdown") -> str:
     head = "| " + " | ".join(h for _, h in COLUMNS) + " |"
     rule = "|" + "|".join("---" if k == "method" else "---:" for k, _ in COLUMNS) + "|"
     body = ["| " + " | ".join(_fmt(r.get(k)) for k, _ in COLUMNS) + " |" for r in table]
-    return "\n".join([head, rule, *body])
+    return "\n".join([head, rule, *body, *_footnote(rows)])
+
+
+def _footnote(rows) -> list[str]:
+    """The conditions of the latency column: repeats and the BLAS thread settings."""
+    threads = next((r["threads"] for r in rows if r.get("threads")), None)
+    if threads is None:
+        return []
+    env = ", ".join(f"{k}={v}" for k, v in threads.items() if k.endswith("THREADS") and v is not None)
+    return ["", f"latency: median wall-clock ms per forward pass of `batch` test images; BLAS "
+            f"{threads.get('blas')}, {threads.get('cpu_count')} CPUs, {env or 'no thread variables set'}."]
 
 
 def _sections(names):

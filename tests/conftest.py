@@ -4,6 +4,10 @@ and session-wide trained baselines (trained once per test session, copied per te
 import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# One BLAS thread: on a small shared machine, OpenBLAS's thread pool oversubscribes the
+# cores and can make small GEMMs tens of times slower; tests check results, not speed.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

@@ -1,0 +1,90 @@
+"""Sparse (CSR via scipy.sparse) vs dense (BLAS GEMM) forward time, side by side in one run.
+
+For a Linear 784->300 (LeNet-300-100's fc1) and a Conv2d 16->32 3x3 on 13x13 maps, at
+batch sizes 1, 32, 256 and weight sparsities 0-99%, it times the dense masked layer and
+its CSR twin alternately (same machine load for both), prints the times and the speedup
+(dense / sparse), the crossover sparsity per batch size, and writes
+``figures/sparse_speedup.png``.
+
+    python benchmarks/bench_sparse.py                 # 1 BLAS thread (the default)
+    python benchmarks/bench_sparse.py --threads 2     # let the dense GEMM use 2 threads
+
+scipy.sparse products run on one thread, so ``--threads 1`` compares like with like; more
+BLAS threads make the dense side faster on an idle machine and move the crossover right
+(on a machine shared with other jobs, extra BLAS threads can also make it much slower).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", type=int, default=1, help="BLAS threads for the dense GEMM (default 1)")
+    parser.add_argument("--repeats", type=int, default=15, help="timed repeats per point (default 15)")
+    parser.add_argument("--quick", action="store_true", help="4 sparsities, 3 repeats: a smoke test")
+    parser.add_argument("--out", default="figures/sparse_speedup.png", help="figure path")
+    args = parser.parse_args(argv)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(args.threads)  # before numpy is imported: BLAS reads them at load
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from minicompress.experiments.evaluation import (
+        FULL_SPARSITIES,
+        LAYER_TITLES,
+        QUICK_SPARSITIES,
+        crossover,
+        crossover_label,
+        sparse_speedup_sweep,
+    )
+    from minicompress.plots.evaluation import plot_sparse_speedup
+
+    sparsities = QUICK_SPARSITIES if args.quick else FULL_SPARSITIES
+    repeats = 3 if args.quick else args.repeats
+    speedups, subtitles = {}, {}
+    for kind in ("linear", "conv"):
+        sweep = sparse_speedup_sweep(kind, sparsities, repeats=repeats, rng=0)
+        print(f"\n{LAYER_TITLES[kind]}   threads: {sweep['threads']}")
+        print("sparsity | " + " | ".join(f"b={b}: dense ms  sparse ms  speedup" for b in sweep["speedup"]))
+        for i, s in enumerate(sparsities):
+            cells = [f"{1e3 * sweep['dense_s'][b][i]:9.4f} {1e3 * sweep['sparse_s'][b][i]:9.4f} "
+                     f"{sweep['speedup'][b][i]:7.2f}x" for b in sweep["speedup"]]
+            print(f"{s:7.0%}  | " + " | ".join(cells))
+        for b, v in sweep["speedup"].items():
+            c = crossover(sparsities, v)
+            print(f"crossover batch {b:3d}: " + ("sparse never faster" if c is None else f"{c:.1%}"))
+        speedups[LAYER_TITLES[kind]] = sweep["speedup"]
+        subtitles[LAYER_TITLES[kind]] = f"BLAS threads {args.threads}; " + crossover_label(
+            sparsities, sweep["speedup"])
+    print(f"\nwrote {plot_sparse_speedup(sparsities, speedups, args.out, panels=subtitles)}")
+    whole_model(repeats)
+    return 0
+
+
+def whole_model(repeats: int, sparsity: float = 0.95) -> None:
+    """A whole LeNet-300-100 with every layer masked to ``sparsity``, dense vs to_sparse:
+    the small layers (100 x 300, 10 x 100) add call overhead the big one has to win back."""
+    import numpy as np
+
+    from minicompress.experiments.evaluation import time_side_by_side
+    from minicompress.nn import LeNet300_100
+    from minicompress.nn.sparse import to_sparse
+    from minicompress.prune import prune_model
+
+    model = LeNet300_100(rng=0)
+    prune_model(model, sparsity)  # every layer's weights, by magnitude
+    sparse = to_sparse(model)
+    rng = np.random.default_rng(0)
+    print(f"\nLeNet-300-100, {sparsity:.0%} of every layer masked: whole forward pass")
+    for b in (1, 32, 256):
+        x = rng.standard_normal((b, 1, 28, 28)).astype(np.float32)
+        d, s = time_side_by_side(model, sparse, x, repeats=repeats)
+        print(f"batch {b:3d}: dense {1e3 * d:8.4f} ms  sparse {1e3 * s:8.4f} ms  speedup {d / s:5.2f}x")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

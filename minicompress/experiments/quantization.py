@@ -1,0 +1,114 @@
+"""Tour section: quantization (text sections 3.2, 4.2, 5.2) on ConvNet and LeNet300_100.
+
+Rows per model: post-training int8 (per tensor, per channel), binary and ternary without
+retraining, binary and ternary after QAT fine-tuning from the float baseline
+(BinaryConnect-style, STE), the text's dynamic quantization of Linear layers, and
+integer-only inference (Jacob et al. 2018; int8 activations as TFLite).  Sizes are each
+layer's own ``storage_bits()`` (packed codes + scales + biases), summed by
+``metrics.model_size_bits(model, "auto")``.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+
+from ..nn import SGD, Conv2d, Linear, fit
+from ..pipeline import TourContext, measure
+from ..plots.quantization import plot_error_vs_bits, plot_weight_histogram
+from ..quantize import (
+    ShadowClip,
+    binary_scale,
+    convert_qat,
+    int8_quantize,
+    integer_only,
+    prepare_qat,
+    quantize_dynamic,
+    quantize_weights,
+    symmetric_dequantize,
+    symmetric_quantize,
+    ternarize,
+)
+
+MODELS = [("convnet", "ConvNet (dense fp32)", "ConvNet"),
+          ("lenet300", "LeNet300_100 (dense fp32)", "LeNet300_100")]
+
+#: Post-training rows: (scheme, per_channel, label); binary/ternary use per-channel alphas.
+PTQ_ROWS = [("int8", False, "PTQ int8 per-tensor"), ("int8", True, "PTQ int8 per-channel"),
+            ("binary", True, "binary, no retraining"), ("ternary", True, "ternary, no retraining")]
+
+#: QAT fine-tuning recipe (from the trained baseline): the baseline's SGD, 2 epochs.
+QAT_EPOCHS, QAT_LR = 2, 0.01
+
+
+def _row(model, method, ctx, reference):
+    return measure(model, method, ctx, reference=reference, fmt="auto")
+
+
+def qat_finetune(model, scheme: str, ctx: TourContext):
+    """Fine-tune a QAT copy of ``model`` and freeze it; quick mode: 1 epoch on 500 images."""
+    qat = prepare_qat(model, scheme)
+    n = 500 if ctx.quick else len(ctx.data.X_train)
+    fit(qat, ctx.data.X_train[:n], ctx.data.y_train[:n], epochs=ctx.epochs(QAT_EPOCHS, 1), batch_size=64,
+        optimizer=SGD(qat, lr=QAT_LR, momentum=0.9), hooks=[ShadowClip()], rng=ctx.seed, verbose=False)
+    return convert_qat(qat)
+
+
+def tour_rows(ctx: TourContext) -> list[dict]:
+    rows = []
+    calib = ctx.data.X_train[:500]
+    for name, ref, short in MODELS:
+        base = ctx.baseline(name)
+        ctx.log(f"quantization: {short} post-training ...")
+        for scheme, pc, label in PTQ_ROWS:
+            rows.append(_row(quantize_weights(base, scheme, per_channel=pc), f"{short}: {label}", ctx, ref))
+        for scheme in ("binary", "ternary"):
+            ctx.log(f"quantization: {short} QAT {scheme} ...")
+            rows.append(_row(qat_finetune(base, scheme, ctx), f"{short}: {scheme} QAT", ctx, ref))
+        rows.append(_row(quantize_dynamic(base), f"{short}: dynamic int8 (Linear)", ctx, ref))
+        ctx.log(f"quantization: {short} integer-only ...")
+        rows.append(_row(integer_only(base, calib), f"{short}: integer-only int8", ctx, ref))
+    return rows
+
+
+def _weight_bits_model(model, bits: int, per_channel: bool):
+    """A copy whose Linear/Conv2d weights are replaced by their b-bit symmetric grid values."""
+    model = copy.deepcopy(model)
+    for _, mod in model.named_modules():
+        if isinstance(mod, (Linear, Conv2d)):
+            w = mod.params["weight"]
+            q, s = symmetric_quantize(w, bits, per_channel=per_channel)
+            w[...] = symmetric_dequantize(q, s, bits)
+    return model
+
+
+def _accuracy(model, ctx):
+    n = 200 if ctx.quick else len(ctx.data.X_test)  # quick mode: a smoke test on 200 digits
+    return 100 * float((model(ctx.data.X_test[:n]).argmax(1) == ctx.data.y_test[:n]).mean())
+
+
+def make_figures(ctx: TourContext, outdir) -> list[Path]:
+    outdir = Path(outdir)
+    base = ctx.baseline("convnet")
+    weights = [base.get_submodule(n).params["weight"].astype(np.float64) for n in ("conv1", "fc")]
+    bits = np.arange(2, 9)
+    errors, accs = {}, {}
+    for pc, label in [(False, "per-tensor"), (True, "per-channel")]:
+        err = []
+        for b in bits:
+            num = sum(np.sum((w - symmetric_dequantize(*symmetric_quantize(w, b, per_channel=pc), b,
+                                                         dtype=np.float64)) ** 2) for w in weights)
+            err.append(np.sqrt(num / sum(np.sum(w**2) for w in weights)))
+        errors[label] = np.array(err)
+        accs[label] = np.array([_accuracy(_weight_bits_model(base, int(b), pc), ctx) for b in bits])
+    paths = [plot_error_vs_bits(bits, errors, accs, _accuracy(base, ctx),
+                                outdir / "quantization_error_vs_bits.png")]
+    w = base.fc.params["weight"]
+    _, alpha_t = ternarize(w)
+    levels = {"binary alpha = mean|w|": binary_scale(w),
+              "ternary delta = 0.7 mean|w|": 0.7 * float(np.abs(w).mean()), "ternary alpha": alpha_t}
+    paths.append(plot_weight_histogram(w, int8_quantize(w)[0], levels,
+                                       outdir / "quantization_weight_histogram.png"))
+    return paths

@@ -1,0 +1,149 @@
+"""Pruning a whole model: masks per parameter, applying them, keeping them through training.
+
+The text's loop (section 3.1.2) prunes every parameter whose name contains ``'weight'`` to
+50%, layer by layer.  :func:`prune_model` does the same for any sparsity and criterion, per
+layer (``scope="layer"``) or with one threshold over all layers (``scope="global"``), and
+returns the masks; :class:`MaskHook` keeps the pruned weights at exactly zero while
+``fit`` fine-tunes the rest (the text's step 4, "fine-tune the model").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..nn._checks import check_float
+from .magnitude import mask_from_scores, score_threshold
+from .saliency import hessian_diagonal, loss_gradients, obd_saliency, taylor_saliency
+
+__all__ = ["select_parameters", "prune_model", "apply_masks", "MaskHook", "sparsity_of"]
+
+CRITERIA = ("magnitude", "taylor", "obd")
+SCOPES = ("layer", "global")
+
+
+def select_parameters(model, include=("weight",)) -> dict[str, np.ndarray]:
+    """The live parameters whose last name component is in ``include`` (``fc1.weight`` -> weight)."""
+    if isinstance(include, str) or not all(isinstance(s, str) for s in include) or not include:
+        raise TypeError(f"include must be a non-empty tuple of names such as ('weight',); got {include!r}")
+    chosen = {n: p for n, p in model.named_parameters() if n.rsplit(".", 1)[-1] in include}
+    if not chosen:
+        names = [n for n, _ in model.named_parameters()]
+        raise ValueError(f"include={include!r} selects no parameter; the model has {names}")
+    return chosen
+
+
+def _scores(model, params, criterion, data, obd_batch_size):
+    if criterion == "magnitude":
+        return {n: np.abs(p) for n, p in params.items()}
+    if data is None:
+        raise ValueError(f"criterion={criterion!r} needs data=(X, y) to measure the loss; got data=None")
+    X, y = data
+    if criterion == "taylor":
+        grads = loss_gradients(model, X, y)
+        return {n: taylor_saliency(p, grads[n]) for n, p in params.items()}
+    scores = {}
+    for n, p in params.items():
+        layer, _, param = n.rpartition(".")
+        h = hessian_diagonal(model, X, y, layer, param=param, batch_size=obd_batch_size)
+        scores[n] = obd_saliency(p, h)
+    return scores
+
+
+def prune_model(model, sparsity: float, *, scope: str = "layer", criterion: str = "magnitude",
+                include=("weight",), data=None, apply: bool = True, obd_batch_size: int = 100):
+    """Prune ``model`` in place to ``sparsity`` and return the keep-masks (True = kept).
+
+    Parameters
+    ----------
+    model : Module
+    sparsity : float in [0, 1): the fraction of the selected weights to remove
+    scope : ``"layer"`` -- each parameter loses floor(sparsity * n_layer) entries (the text's
+        loop); ``"global"`` -- one threshold over all selected parameters together, so the
+        overall sparsity is floor(sparsity * n_total) / n_total and layers differ.
+    criterion : ``"magnitude"`` |w| (section 4.1.1), ``"taylor"`` |w dL/dw| (4.1.2) or
+        ``"obd"`` h_kk w^2 / 2 (3.1, Hessian); the last two need ``data=(X, y)``.  OBD needs
+        a Sequential of Linear/Conv2d/ReLU/MaxPool2d/Flatten (see :func:`hessian_diagonal`).
+    include : last name components to prune; biases are untouched unless ``"bias"`` is listed
+    data : ``(X, y)`` on which the loss (Taylor, OBD) is measured, e.g. 1,000 training images
+    apply : zero the pruned entries in place (default); ``False`` only computes the masks
+
+    Returns
+    -------
+    masks : dict ``{"fc1.weight": bool array, ...}`` for the selected parameters
+
+    Notes
+    -----
+    Scores strictly below the threshold are pruned; ties at it survive (see
+    :func:`~minicompress.prune.magnitude.mask_from_scores`).  Global magnitude compares raw
+    |w| across layers whose scales differ (init ~ 1/sqrt(fan_in)), so it prunes wide layers
+    harder; global Taylor and OBD scores are all in units of loss and compare directly.
+    """
+    sparsity = check_float(sparsity, "sparsity", low=0.0, high=1.0, high_open=True)
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be one of {SCOPES}; got {scope!r}")
+    if criterion not in CRITERIA:
+        raise ValueError(f"criterion must be one of {CRITERIA}; got {criterion!r}")
+    params = select_parameters(model, include)
+    scores = _scores(model, params, criterion, data, obd_batch_size)
+    if scope == "layer":
+        masks = {n: mask_from_scores(s, sparsity) for n, s in scores.items()}
+    else:
+        t = score_threshold(np.concatenate([s.ravel() for s in scores.values()]), sparsity)
+        masks = {n: s >= t for n, s in scores.items()}
+    if apply:
+        apply_masks(model, masks)
+    return masks
+
+
+def _check_masks(model, masks) -> dict[str, np.ndarray]:
+    if not isinstance(masks, dict):
+        raise TypeError(f"masks must be a dict of name -> bool array; got {type(masks).__name__}")
+    params = dict(model.named_parameters())
+    for name, m in masks.items():
+        if name not in params:
+            raise ValueError(f"mask {name!r} names no parameter of the model; parameters are {list(params)}")
+        if not isinstance(m, np.ndarray) or m.dtype != bool:
+            raise TypeError(f"mask {name!r} must be a bool ndarray (True = kept); got "
+                            f"{getattr(m, 'dtype', type(m).__name__)}. Use w != 0 or mask.astype(bool)")
+        if m.shape != params[name].shape:
+            raise ValueError(f"mask {name!r} has shape {m.shape} but the parameter has shape "
+                             f"{params[name].shape}")
+    return params
+
+
+def apply_masks(model, masks: dict) -> None:
+    """Set every masked-out entry (mask False) of the named parameters to exactly 0, in place."""
+    params = _check_masks(model, masks)
+    for name, m in masks.items():
+        params[name][~m] = 0
+
+
+def sparsity_of(masks: dict) -> float:
+    """Fraction of entries pruned over all masks together."""
+    total = sum(m.size for m in masks.values())
+    return 1.0 - sum(int(m.sum()) for m in masks.values()) / total
+
+
+class MaskHook:
+    """``fit`` hook that keeps pruned weights at exactly zero while fine-tuning.
+
+    ``after_backward``: grad <- grad * mask, so the optimizer builds no momentum (or Adam
+    state) for weights that no longer exist; ``after_step``: w <- w * mask again, which undoes
+    whatever the optimizer still adds on its own (momentum carried over from before the
+    pruning, weight decay).  Masking the gradient alone is not enough: stale momentum moves a
+    pruned weight (a test shows it); re-masking is what guarantees exact zeros after every step.
+    """
+
+    def __init__(self, masks: dict):
+        if not isinstance(masks, dict) or not masks:
+            raise TypeError(f"masks must be a non-empty dict of name -> bool array; got {masks!r}")
+        self.masks = masks
+
+    def after_backward(self, model) -> None:
+        _check_masks(model, self.masks)
+        grads = dict(model.named_gradients())
+        for name, m in self.masks.items():
+            grads[name][~m] = 0
+
+    def after_step(self, model) -> None:
+        apply_masks(model, self.masks)

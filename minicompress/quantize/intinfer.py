@@ -1,0 +1,280 @@
+"""Integer-only inference of a whole trained network (Jacob et al. 2018; TFLite's int8 scheme).
+
+What ``tf.lite.TFLiteConverter`` produces for full-integer quantization (section 5.2 of the
+text, with a representative dataset), written out in NumPy:
+
+* weights: int8, symmetric, one scale per output channel, ``S_w = max|w_c| / 127``, Z_w = 0;
+* activations: 8-bit affine codes (int8 as TFLite, or uint8 as the paper), scale and zero
+  point calibrated once on sample inputs (:func:`calibrate`);
+* biases: int32 with scale ``S_in S_w`` and zero point 0, added to the int32 accumulator;
+* requantization: ``q_out = clamp(Z_out + M0 * acc / 2**n)`` with the fixed-point
+  multiplier of :mod:`.fixedpoint`; a ReLU that follows a layer is fused into the clamp
+  (its lower end is the code of the real 0), max pooling runs on the codes directly (a
+  monotone map commutes with max);
+* only the network's input (quantize) and its logits (dequantize) touch floats.
+
+Every integer layer also has ``simulate(x)``, the float64 fake-quant model of the same
+quantization (real values on the same grids, exact multiplier ``M``, round half to even);
+the test checks that the integer logits agree with it within one output step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..nn import functional as F
+from ..nn.layers import Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential
+from .affine import QParams, calibrate, dequantize_affine, fake_quantize_affine, quantize_affine
+from .fixedpoint import multiply_by_quantized_multiplier, quantize_multiplier, zero_point_matmul
+from .int8 import int8_quantize
+from .layers import conv_macs, linear_macs
+from .schemes import header_bits
+
+__all__ = ["QuantizeInput", "IntLinear", "IntConv2d", "IntMaxPool2d", "IntReLU", "Dequantize",
+           "IntegerModel", "integer_only"]
+
+
+class QuantizeInput(Module):
+    """float input -> 8-bit codes with the calibrated (S, Z)."""
+
+    def __init__(self, qp: QParams):
+        super().__init__()
+        self.qp = qp
+
+    def forward(self, x):
+        return quantize_affine(np.asarray(x, np.float64), *self.qp)
+
+    def simulate(self, x):
+        return fake_quantize_affine(np.asarray(x, np.float64), self.qp)
+
+    def storage_bits(self) -> int:
+        return 64  # float32 scale + int32 zero point
+
+    def macs(self, x_shape):
+        return 0, 0
+
+    def extra_repr(self):
+        return f"S={self.qp.scale:.4g}, Z={self.qp.zero_point}, codes [{self.qp.qmin}, {self.qp.qmax}]"
+
+
+class _IntAffine(Module):
+    """Shared by IntLinear and IntConv2d: int8 weights, int32 bias, fixed-point requantize."""
+
+    def _init(self, layer, in_qp: QParams, out_qp: QParams, relu: bool):
+        q_w, s = int8_quantize(layer.params["weight"], per_channel=True)
+        s_w = s / 127.0  # the step per channel: w ~ s_w * q_w
+        self.in_qp, self.out_qp, self.relu, self.s_w = in_qp, out_qp, relu, s_w
+        self.params["weight"] = q_w
+        bias = layer.params.get("bias")
+        bias = np.zeros(q_w.shape[0]) if bias is None else bias.astype(np.float64)
+        q_b = np.rint(bias / (in_qp.scale * s_w))
+        if np.abs(q_b).max() >= 2**31:
+            raise ValueError("a bias does not fit int32 at scale S_in * S_w")
+        self.params["bias"] = q_b.astype(np.int32)
+        self.M0, self.n = quantize_multiplier(in_qp.scale * s_w / out_qp.scale)
+        # fused ReLU: clamp at the code of the real 0, which is Z_out
+        self.lo = max(out_qp.qmin, out_qp.zero_point) if relu else out_qp.qmin
+        self.dtype = quantize_affine(np.zeros(1), *out_qp).dtype
+
+    def _requantize(self, acc):
+        q = self.out_qp.zero_point + multiply_by_quantized_multiplier(acc, self.M0, self.n)
+        return np.clip(q, self.lo, self.out_qp.qmax).astype(self.dtype)
+
+    def _fake_quant_out(self, y):
+        S, Z = self.out_qp.scale, self.out_qp.zero_point
+        return S * (np.clip(np.rint(y / S) + Z, self.lo, self.out_qp.qmax) - Z)
+
+    def storage_bits(self) -> int:
+        """Headers + int8 weights + int32 biases + per channel an int32 M0 and an 8-bit
+        shift + the int32 output zero point."""
+        w = self.params["weight"]
+        c = w.shape[0]
+        return header_bits(w.shape) + 8 * int(w.size) + (32 + 32 * c) + 32 * c + 8 * c + 32
+
+    def extra_repr(self):
+        return (f"{tuple(self.params['weight'].shape)} int8, int32 bias, relu={self.relu}, "
+                f"out S={self.out_qp.scale:.4g} Z={self.out_qp.zero_point}")
+
+
+class IntLinear(_IntAffine):
+    """codes (N, in) -> codes (N, out); ``acc = sum (q_x - Z_x) q_w + q_b`` in int32."""
+
+    def __init__(self, layer: Linear, in_qp: QParams, out_qp: QParams, relu: bool = False):
+        super().__init__()
+        self._init(layer, in_qp, out_qp, relu)
+
+    def forward(self, q):
+        acc = zero_point_matmul(q, self.in_qp.zero_point, self.params["weight"]) + self.params["bias"]
+        return self._requantize(acc)
+
+    def simulate(self, x):
+        w = self.s_w[:, None] * self.params["weight"]
+        b = self.in_qp.scale * self.s_w * self.params["bias"]
+        return self._fake_quant_out(x @ w.T + b)
+
+    def macs(self, x_shape):
+        return linear_macs(self.params["weight"], x_shape)
+
+
+class IntConv2d(_IntAffine):
+    """codes (N, C, H, W) -> codes (N, C_out, H', W'): im2col on codes, one integer GEMM.
+
+    Zero padding pads with the code Z_in (the real 0), not with the code 0.
+    """
+
+    def __init__(self, layer: Conv2d, in_qp: QParams, out_qp: QParams, relu: bool = False):
+        super().__init__()
+        self._init(layer, in_qp, out_qp, relu)
+        self.stride, self.padding = layer.stride, layer.padding
+
+    def forward(self, q):
+        p, (C_out, _, kh, kw) = self.padding, self.params["weight"].shape
+        if p:
+            q = np.pad(q, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=self.in_qp.zero_point)
+        N, _, H, W = q.shape
+        cols = F.im2col(q, kh, kw, self.stride, 0)
+        w = self.params["weight"].reshape(C_out, -1)
+        acc = zero_point_matmul(cols, self.in_qp.zero_point, w) + self.params["bias"]
+        Ho, Wo = F.output_size(H, kh, self.stride, 0), F.output_size(W, kw, self.stride, 0)
+        return self._requantize(acc).reshape(N, Ho, Wo, C_out).transpose(0, 3, 1, 2)
+
+    def simulate(self, x):
+        w = self.s_w[:, None, None, None] * self.params["weight"]
+        b = self.in_qp.scale * self.s_w * self.params["bias"]
+        y, _ = F.conv2d(x, w, b, self.stride, self.padding)
+        return self._fake_quant_out(y)
+
+    def macs(self, x_shape):
+        return conv_macs(self.params["weight"], self.stride, self.padding, x_shape)
+
+
+class IntMaxPool2d(MaxPool2d):
+    """Max pooling on the codes: q -> S (q - Z) is increasing, so max commutes with it."""
+
+    def simulate(self, x):
+        return F.max_pool2d(x, self.kernel_size, self.stride)[0]
+
+    def storage_bits(self) -> int:
+        return 0
+
+    def macs(self, x_shape):
+        return 0, 0
+
+
+class IntReLU(Module):
+    """A ReLU not fused into a layer: ``max(q, Z)`` on the codes (Z is the real 0)."""
+
+    def __init__(self, qp: QParams):
+        super().__init__()
+        self.qp = qp
+
+    def forward(self, q):
+        return np.maximum(q, np.asarray(self.qp.zero_point, q.dtype))
+
+    def simulate(self, x):
+        return np.maximum(x, 0.0)
+
+    def storage_bits(self) -> int:
+        return 0
+
+    def macs(self, x_shape):
+        return 0, 0
+
+
+class Dequantize(Module):
+    """codes -> float32 real values ``S (q - Z)`` (the logits at the end)."""
+
+    def __init__(self, qp: QParams):
+        super().__init__()
+        self.qp = qp
+
+    def forward(self, q):
+        return dequantize_affine(q, *self.qp)
+
+    def simulate(self, x):
+        return x
+
+    def storage_bits(self) -> int:
+        return 64
+
+    def macs(self, x_shape):
+        return 0, 0
+
+    def extra_repr(self):
+        return f"S={self.qp.scale:.4g}, Z={self.qp.zero_point}"
+
+
+class IntegerModel(Sequential):
+    """A Sequential of integer layers: float images in, float logits out, integers between."""
+
+    def simulate(self, x) -> np.ndarray:
+        """The float64 fake-quant simulation of the same quantization, layer by layer."""
+        x = np.asarray(x, np.float64)
+        for layer in self.children().values():
+            x = layer.simulate(x) if hasattr(layer, "simulate") else layer.forward(x)
+        return x
+
+    @property
+    def output_step(self) -> float:
+        """S of the output codes: one output quantization step in logit units."""
+        return list(self.children().values())[-1].qp.scale
+
+
+def integer_only(model: Sequential, X_calib, *, activations: str = "int8",
+                 calibration: str = "minmax") -> IntegerModel:
+    """Convert a trained float Sequential (Conv2d/Linear/ReLU/MaxPool2d/Flatten children)
+    into an :class:`IntegerModel`, calibrating every activation range on ``X_calib``.
+
+    Parameters
+    ----------
+    model : flat Sequential, e.g. ConvNet or LeNet300_100
+    X_calib : (N, ...) float calibration inputs (a few hundred training images)
+    activations : "int8" (TFLite, codes [-128, 127]) or "uint8" (the paper, [0, 255])
+    calibration : a :func:`calibrate` method for the activation ranges
+
+    Notes
+    -----
+    A ReLU right after a Conv2d/Linear is fused into its clamp and calibrated after the
+    ReLU; ranges come from the float model's activations on ``X_calib``.
+    """
+    if activations not in ("int8", "uint8"):
+        raise ValueError(f"activations must be 'int8' or 'uint8'; got {activations!r}")
+    if not isinstance(model, Sequential):
+        raise TypeError(f"model must be a Sequential; got {type(model).__name__}")
+    signed = activations == "int8"
+
+    def qparams(a):
+        return calibrate(a, calibration, bits=8, signed=signed)
+
+    x = np.asarray(X_calib, np.float32)
+    qp = qparams(x)
+    layers = {"quant": QuantizeInput(qp)}
+    children = list(model.children().items())
+    i = 0
+    while i < len(children):
+        name, child = children[i]
+        if isinstance(child, (Linear, Conv2d)):
+            x = child.forward(x)
+            fused = i + 1 < len(children) and isinstance(children[i + 1][1], ReLU)
+            if fused:
+                x = np.maximum(x, 0)
+                i += 1
+            out_qp = qparams(x)
+            cls = IntLinear if isinstance(child, Linear) else IntConv2d
+            layers[name] = cls(child, qp, out_qp, relu=fused)
+            qp = out_qp
+        elif isinstance(child, MaxPool2d):
+            layers[name] = IntMaxPool2d(child.kernel_size, child.stride)
+            x = child.forward(x)
+        elif isinstance(child, Flatten):
+            layers[name] = Flatten()
+            x = child.forward(x)
+        elif isinstance(child, ReLU):
+            layers[name] = IntReLU(qp)
+            x = np.maximum(x, 0)
+        else:
+            raise TypeError(f"integer_only cannot convert child {name!r} of type {type(child).__name__}; "
+                            f"supported: Conv2d, Linear, ReLU, MaxPool2d, Flatten")
+        i += 1
+    layers["dequant"] = Dequantize(qp)
+    return IntegerModel(**layers)

@@ -1,0 +1,55 @@
+"""The pruning tour section and its figures, on untrained models and a small split (fast):
+the wiring is checked here; the numbers come from the experiment and the tour."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from minicompress.baselines import build_model
+from minicompress.data import Split
+from minicompress.experiments import pruning
+from minicompress.pipeline import SECTIONS, TourContext
+
+
+@dataclass
+class _SmallContext(TourContext):
+    def baseline(self, name):
+        return build_model(name, rng=self.seed)  # untrained: no baseline training in this test
+
+
+def _ctx(mnist):
+    X, y, Xt, yt = mnist
+    return _SmallContext(data=Split(X[:300], y[:300], Xt[:100], yt[:100]), quick=True, verbose=False)
+
+
+def test_section_is_registered():
+    assert "pruning" in SECTIONS
+
+
+def test_tour_rows(mnist):
+    rows = pruning.tour_rows(_ctx(mnist))
+    by_method = {r["method"]: r for r in rows}
+    assert len(rows) == 5
+    r90 = by_method["LeNet300_100 pruned 90% (magnitude, global) + FT"]
+    weights = 784 * 300 + 300 * 100 + 100 * 10
+    assert r90["params"] == 266610
+    assert r90["nonzeros"] == 266610 - int(np.floor(0.9 * weights))  # biases stay, weights 90% zero
+    assert r90["reference"] == "LeNet300_100 (dense fp32)"
+    assert r90["fmt"] in ("csr", "bitmask")
+    assert r90["size_bits"] < 0.25 * 32 * 266610  # the zeros are not stored
+    assert r90["macs"] < 0.15 * r90["macs_dense"]
+    filt = by_method["ConvNet conv1 filters 16->8 (L1 norm, Li et al.) + FT"]
+    assert filt["params"] == 13610
+    assert all(0 <= r["accuracy"] <= 1 for r in rows)
+
+
+def test_accuracy_table_and_figures(mnist, tmp_path):
+    ctx = _ctx(mnist)
+    results = pruning.run_grid(ctx, names=("lenet300",))
+    assert {(r["criterion"], r["scope"], r["sparsity"]) for r in results} == {
+        ("magnitude", s, p) for s in ("layer", "global") for p in (0.5, 0.9)}
+    table = pruning.accuracy_table(results)
+    assert table.count("\n") == 3 and "| LeNet300_100 | magnitude | global |" in table
+    paths = pruning.figures_from_results(ctx, results, tmp_path)
+    assert [p.name for p in paths] == ["pruning_accuracy_vs_sparsity.png", "pruning_weight_histogram.png"]
+    assert all(p.stat().st_size > 10_000 for p in paths)
