@@ -1,23 +1,27 @@
 """Trained baseline models: the one recipe every experiment, tutorial and test starts from.
 
 Recipe (documented, seeded, the same everywhere): SGD with momentum 0.9, learning rate
-0.05, batch 64, on the bundled 4,000-image training split of :func:`load_mnist5k`, for
-``DEFAULT_EPOCHS[name]`` epochs.  Training is cached per process, so several experiments in
-one run share one baseline; every call returns an independent copy that may be changed
-freely.
+0.01 (the source text's), batch 64, on the bundled 4,000-image training split of
+:func:`load_mnist5k`, for ``DEFAULT_EPOCHS[name]`` epochs.  Training is cached per process,
+so several experiments in one run share one baseline; every call returns an independent
+copy that may be changed freely.
 
-Why lr 0.05 and not the source text's 0.01 (final test accuracy over seeds 0-7):
+Measured test accuracy after the last epoch, seeds 0-7 (min-max; not asserted, the slow
+test in tests/test_baselines.py checks the 95% bar for seed 0):
 
 =============  ======  ===========  ===========
 model          epochs  lr 0.01      lr 0.05
 =============  ======  ===========  ===========
 ConvNet        10      94.7-95.6%   95.7-96.4%
 LeNet300_100   15      94.4-94.8%   95.4-96.1%
-LeNet5         10      95.9-96.4%*  94.9-96.6%
+LeNet300_100   20      94.2-95.2%   95.5-96.3%
+LeNet300_100   40      94.9-95.5%   -
+LeNet5         10      95.7-96.8%   94.9-96.6%
 =============  ======  ===========  ===========
 
-(* seeds 0-3 only.)  A step decay of the rate (x0.1 for the last epochs) brought nothing on
-this split.
+With seed 0 the defaults give ConvNet 95.1% and LeNet300_100 94.7% (95.2% at 20 epochs).
+lr 0.05 does better on this split, but every measured number in the tutorials was made
+with 0.01, so the recipe stays; a step decay of the rate brought nothing.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ __all__ = [
 
 MODELS = {"convnet": ConvNet, "lenet300": LeNet300_100, "lenet5": LeNet5}
 DEFAULT_EPOCHS = {"convnet": 10, "lenet300": 15, "lenet5": 10}
-LR, MOMENTUM, BATCH_SIZE = 0.05, 0.9, 64
+LR, MOMENTUM, BATCH_SIZE = 0.01, 0.9, 64
 
 
 def build_model(name: str, *, rng=0):

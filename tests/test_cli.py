@@ -72,12 +72,15 @@ def test_tour_quick_prints_the_results_table(tmp_path, capsys):
     out_json = tmp_path / "rows.json"
     assert main(["tour", "--quick", "--sections", "baseline", "--json", str(out_json)]) == 0
     out = capsys.readouterr().out
-    table = [line for line in out.splitlines() if line.startswith("|")]
-    assert table[0].startswith("| method | params |")
-    assert table[1].startswith("|---|")
-    methods = [line.split("|")[1].strip() for line in table[2:]]
-    assert methods == ["ConvNet (dense fp32)", "LeNet300_100 (dense fp32)"]
-    assert "| 27210 |" in table[2]  # the text's ConvNet: 16*9 + 16 + 2704*10 + 10 parameters
+    table = [[cell.strip() for cell in line.split("|")[1:-1]]
+             for line in out.splitlines() if line.startswith("|")]
+    header, rule, rows = table[0], table[1], table[2:]
+    assert header[0] == "method" and {"params", "accuracy %"} <= set(header)
+    assert set(rule[0]) == {"-"}
+    assert [r[0] for r in rows] == ["ConvNet (dense fp32)", "LeNet300_100 (dense fp32)"]
+    params = [r[header.index("params")] for r in rows]
+    assert params == ["27210", "266610"]  # the text's ConvNet: 16*9 + 16 + 2704*10 + 10
+    methods = [r[0] for r in rows]
     rows = json.loads(out_json.read_text())
     assert [r["method"] for r in rows] == methods
     assert all(0.0 <= r["accuracy"] <= 100.0 for r in rows)
