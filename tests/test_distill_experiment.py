@@ -1,8 +1,6 @@
 """The distillation tour section, its sweep, figures and tutorial, on a small split in quick
 mode: the wiring is checked here; the numbers come from benchmarks/distill_sweep.py."""
 
-import os
-import re
 from pathlib import Path
 
 import numpy as np
@@ -83,18 +81,3 @@ def test_soft_targets_rows_are_the_teachers_softmax(mnist):
 def test_spread_is_the_sample_std():
     assert exp.spread(np.array([1.0, 2.0, 3.0])) == pytest.approx(1.0)
     assert exp.spread(np.array([5.0])) == 0.0
-
-
-@pytest.mark.slow
-def test_tutorial_03_distillation_runs(monkeypatch):
-    text = (ROOT / "tutorials" / "03_distillation.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
-    assert len(blocks) >= 10
-    monkeypatch.chdir(ROOT)
-    namespace = {"__name__": "tutorial_03"}
-    for i, block in enumerate(blocks):
-        try:
-            exec(compile(block, f"03_distillation.md block {i}", "exec"), namespace)
-        except Exception as err:
-            raise AssertionError(f"block {i} failed:\n{block}") from err
-    assert os.getcwd() == str(ROOT)

@@ -143,21 +143,8 @@ def test_sparse_speedup_figure(tmp_path):
     assert path.exists() and path.stat().st_size > 10_000
 
 
-@pytest.mark.slow
-def test_tutorial_05_evaluation_runs(monkeypatch):
-    """Every ```python block of tutorials/05_evaluation.md, in order, in one namespace."""
-    import re
-    from pathlib import Path
+def test_tutorial_05_hand_count_matches_the_library():
+    from tests.tutorial_runner import run_tutorial
 
-    root = Path(__file__).resolve().parents[1]
-    text = (root / "tutorials" / "05_evaluation.md").read_text("utf-8")
-    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
-    assert len(blocks) >= 6
-    monkeypatch.chdir(root)
-    namespace = {"__name__": "tutorial_05"}
-    for i, block in enumerate(blocks):
-        try:
-            exec(compile(block, f"05_evaluation.md block {i}", "exec"), namespace)
-        except Exception as err:
-            raise AssertionError(f"block {i} failed:\n{block}") from err
+    namespace, _ = run_tutorial("05_evaluation.md")
     assert namespace["csr"].payload_bits == 129968  # the hand count of section 2
