@@ -26,6 +26,7 @@ import numpy as np
 
 from .nn import fit
 from .nn._checks import check_array, check_finite, check_float, check_int, check_rng
+from .nn.functional import check_labels
 
 __all__ = ["softmax", "log_softmax", "kd_loss", "kd_loss_as_written", "KDLoss", "jitter", "distill"]
 
@@ -60,20 +61,12 @@ def _check_pair(student_logits, teacher_logits):
 
 
 def _check_labels(labels, N: int, C: int) -> np.ndarray:
-    labels = np.asarray(labels)
-    if labels.dtype.kind not in "iu":
-        raise ValueError(
-            f"labels must be integer class indices in [0, {C}); got dtype {labels.dtype}. "
-            f"Convert with labels.astype(int) if they are whole numbers."
-        )
-    if labels.shape != (N,):
-        raise ValueError(f"labels must have shape ({N},) to match the logits; got {labels.shape}")
-    if labels.min() < 0 or labels.max() >= C:
-        raise ValueError(
-            f"labels must lie in [0, {C}) for {C} classes; got values from "
-            f"{labels.min()} to {labels.max()}"
-        )
-    return labels
+    """The NN stack's label check, with a non-integer dtype reported as ``ValueError`` (as
+    every other bad input to :func:`kd_loss` is) instead of ``TypeError``."""
+    try:
+        return check_labels(labels, N, C)
+    except TypeError as err:
+        raise ValueError(str(err)) from None
 
 
 # ----------------------------------------------------------------------------- softmax
