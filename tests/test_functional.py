@@ -89,6 +89,20 @@ def test_col2im_is_the_adjoint_of_im2col(problem, seed):
     assert lhs == pytest.approx(rhs, rel=1e-10, abs=1e-10)
 
 
+@given(conv_problems(), st.integers(0, 2**32 - 1))
+def test_im2col_t_layout_and_its_adjoint(problem, seed):
+    # the (C*kh*kw, N*H'*W') layout holds im2col's numbers transposed, and the adjoint
+    # in that layout satisfies <im2col_t(x), c> == <x, adjoint(c)>
+    x, w, _, s, p = problem
+    kh, kw = w.shape[2:]
+    cols_t = F.im2col_t(x, kh, kw, s, p)
+    np.testing.assert_array_equal(cols_t, F.im2col(x, kh, kw, s, p).T)
+    c = np.random.default_rng(seed).standard_normal(cols_t.shape)
+    lhs = np.sum(cols_t * c)
+    rhs = np.sum(x * F._patches_adjoint(c, x.shape, kh, kw, s, p, batch_first=False))
+    assert lhs == pytest.approx(rhs, rel=1e-10, abs=1e-10)
+
+
 # ----------------------------------------------------------------------------- conv2d
 def test_conv2d_d2l_hand_case():
     # d2l 6.2: [[0,1,2],[3,4,5],[6,7,8]] (*) [[0,1],[2,3]] = [[19,25],[37,43]]

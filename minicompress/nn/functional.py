@@ -20,6 +20,7 @@ from ._checks import check_array, check_int
 __all__ = [
     "output_size",
     "im2col",
+    "im2col_t",
     "col2im",
     "linear",
     "linear_backward",
@@ -65,12 +66,25 @@ def _check_rank(x, name: str, ndim: int, layout: str) -> None:
 
 
 # ----------------------------------------------------------------------------- im2col
-def _patches(x: np.ndarray, kh: int, kw: int, stride: int, padding: int) -> np.ndarray:
+def _layout(N: int, C: int, kh: int, kw: int, Ho: int, Wo: int, batch_first: bool):
+    """The 6-D shape patches are stored in, and the axes that view it as (kh, kw, N, C, H', W').
+
+    ``batch_first``: (N, C, kh, kw, H', W'), i.e. (N, C*kh*kw, H'*W'); otherwise
+    (C, kh, kw, N, H', W'), i.e. (C*kh*kw, N*H'*W').
+    """
+    if batch_first:
+        return (N, C, kh, kw, Ho, Wo), (2, 3, 0, 1, 4, 5)
+    return (C, kh, kw, N, Ho, Wo), (1, 2, 3, 0, 4, 5)
+
+
+def _patches(x: np.ndarray, kh: int, kw: int, stride: int, padding: int, *, batch_first: bool = True):
     """Every kh x kw receptive field of ``x`` as a column: (N, C*kh*kw, H'*W').
 
     This is the layout :func:`conv2d` works in (``torch.nn.functional.unfold``'s): column
     ``i*W' + j`` of image n is the patch under output pixel (i, j), in (C, kh, kw) order,
     so ``weight.reshape(C_out, -1) @ cols[n]`` is image n's output, already channels-first.
+    With ``batch_first=False`` the same numbers come as one (C*kh*kw, N*H'*W') matrix
+    (column ``n*H'*W' + i*W' + j``: :func:`im2col_t`), built in the same single copy.
     Built with one loop over the kh*kw kernel offsets: offset (p, q) is the strided slice
     ``x_pad[:, :, p::stride, q::stride]`` (its first H' x W'), copied for all N, C at once.
     """
@@ -79,27 +93,33 @@ def _patches(x: np.ndarray, kh: int, kw: int, stride: int, padding: int) -> np.n
     Wo = output_size(W, kw, stride, padding, name="width")
     if padding:
         x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-    cols = np.empty((N, C, kh, kw, Ho, Wo), dtype=x.dtype)
+    shape, by_offset_axes = _layout(N, C, kh, kw, Ho, Wo, batch_first)
+    cols = np.empty(shape, dtype=x.dtype)
+    by_offset = cols.transpose(by_offset_axes)  # a view: (kh, kw, N, C, H', W')
     for p in range(kh):
         for q in range(kw):
-            cols[:, :, p, q] = x[:, :, p : p + stride * Ho : stride, q : q + stride * Wo : stride]
-    return cols.reshape(N, C * kh * kw, Ho * Wo)
+            by_offset[p, q] = x[:, :, p : p + stride * Ho : stride, q : q + stride * Wo : stride]
+    K = C * kh * kw
+    return cols.reshape(N, K, Ho * Wo) if batch_first else cols.reshape(K, N * Ho * Wo)
 
 
-def _patches_adjoint(cols: np.ndarray, x_shape: tuple, kh: int, kw: int, stride: int, padding: int):
+def _patches_adjoint(cols: np.ndarray, x_shape: tuple, kh: int, kw: int, stride: int, padding: int,
+                     *, batch_first: bool = True):
     """Adjoint of :func:`_patches`: add every column back onto its receptive field.
 
-    cols: (N, C*kh*kw, H'*W') -> (N, C, H, W).  Where receptive fields overlap (stride < k)
-    their contributions are summed.  The same loop over kernel offsets, in reverse.
+    cols: (N, C*kh*kw, H'*W') (or, with ``batch_first=False``, (C*kh*kw, N*H'*W'))
+    -> (N, C, H, W).  Where receptive fields overlap (stride < k) their contributions are
+    summed.  The same loop over kernel offsets, in reverse.
     """
     N, C, H, W = x_shape
     Ho = output_size(H, kh, stride, padding, name="height")
     Wo = output_size(W, kw, stride, padding, name="width")
-    c = cols.reshape(N, C, kh, kw, Ho, Wo)
+    shape, by_offset_axes = _layout(N, C, kh, kw, Ho, Wo, batch_first)
+    c = cols.reshape(shape).transpose(by_offset_axes)  # (kh, kw, N, C, H', W')
     out = np.zeros((N, C, H + 2 * padding, W + 2 * padding), dtype=cols.dtype)
     for p in range(kh):
         for q in range(kw):
-            out[:, :, p : p + stride * Ho : stride, q : q + stride * Wo : stride] += c[:, :, p, q]
+            out[:, :, p : p + stride * Ho : stride, q : q + stride * Wo : stride] += c[p, q]
     if padding:
         out = np.ascontiguousarray(out[:, :, padding : padding + H, padding : padding + W])
     return out
@@ -125,6 +145,16 @@ def im2col(x: np.ndarray, kh: int, kw: int, stride: int = 1, padding: int = 0) -
     _check_rank(x, "x", 4, "(N, C, H, W)")
     cols = _patches(x, kh, kw, stride, padding)  # (N, C*kh*kw, H'*W')
     return cols.transpose(0, 2, 1).reshape(-1, cols.shape[1])
+
+
+def im2col_t(x: np.ndarray, kh: int, kw: int, stride: int = 1, padding: int = 0) -> np.ndarray:
+    """The transpose of :func:`im2col`, built in one copy: (N, C, H, W) -> (C*kh*kw, N*H'*W').
+
+    Column ``n*H'*W' + i*W' + j`` is the patch under output pixel (i, j) of image n, so a
+    weight matrix (C_out, C*kh*kw) -- a sparse one, say -- multiplies it with no transpose.
+    """
+    _check_rank(x, "x", 4, "(N, C, H, W)")
+    return _patches(x, kh, kw, stride, padding, batch_first=False)
 
 
 def col2im(

@@ -22,22 +22,10 @@ import scipy.sparse as sp
 
 from .. import formats
 from ._checks import check_float
-from .functional import col2im, output_size
+from .functional import _patches_adjoint, im2col_t, output_size
 from .layers import Conv2d, Linear, Module, Sequential, _check_input
 
 __all__ = ["SparseLinear", "SparseConv2d", "to_sparse", "im2col_t"]
-
-
-def im2col_t(x: np.ndarray, kh: int, kw: int, stride: int = 1, padding: int = 0) -> np.ndarray:
-    """The transpose of :func:`~minicompress.nn.functional.im2col`, built in one copy:
-    (N, C, H, W) -> (C*kh*kw, N*H'*W'), so that ``W_csr @ cols_t`` needs no transpose."""
-    N, C, H, W = x.shape
-    Ho, Wo = output_size(H, kh, stride, padding), output_size(W, kw, stride, padding)
-    if padding:
-        x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-    windows = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(2, 3))
-    windows = windows[:, :, ::stride, ::stride][:, :, :Ho, :Wo]  # (N, C, H', W', kh, kw)
-    return windows.transpose(1, 4, 5, 0, 2, 3).reshape(C * kh * kw, N * Ho * Wo)
 
 
 class _SparseBase(Module):
@@ -147,8 +135,11 @@ class SparseConv2d(_SparseBase):
         return np.ascontiguousarray(out.reshape(self.out_channels, N, Ho, Wo).transpose(1, 0, 2, 3))
 
     def backward(self, dout):
-        d = dout.transpose(0, 2, 3, 1).reshape(-1, self.out_channels)
-        return col2im(self._matmul_backward(d), self._cache, *self.kernel_size, self.stride, self.padding)
+        """dx = the adjoint of im2col_t applied to W^T dout, dout laid out as (C_out, N*H'*W')."""
+        d = dout.transpose(1, 0, 2, 3).reshape(self.out_channels, -1)
+        dcols = self.W.T @ d  # (C*kh*kw, N*H'*W'): im2col_t's layout
+        return _patches_adjoint(dcols, self._cache, *self.kernel_size, self.stride, self.padding,
+                                batch_first=False)
 
     def macs(self, x_shape) -> tuple[int, int]:
         """Dense ``C_out*C*kh*kw * H'*W'``, effective ``nnz * H'*W'`` per image."""
