@@ -62,6 +62,20 @@ def test_conv2d_gradcheck(problem):
     assert_gradcheck(layer, x)
 
 
+def test_conv2d_without_input_grad_gives_the_same_parameter_gradients(rng):
+    full = Conv2d(2, 3, 3, stride=2, padding=1, rng=1)
+    first = Conv2d(2, 3, 3, stride=2, padding=1, rng=1, input_grad=False)
+    x = rng.standard_normal((2, 2, 7, 7)).astype(np.float32)
+    dout = rng.standard_normal(full(x).shape).astype(np.float32)
+    first(x)
+    assert isinstance(full.backward(dout), np.ndarray)
+    assert first.backward(dout) is None
+    for key in ("weight", "bias"):
+        np.testing.assert_array_equal(first.grads[key], full.grads[key])
+    with pytest.raises(TypeError, match="input_grad must be True or False; got 1"):
+        Conv2d(1, 1, 3, input_grad=1)
+
+
 @given(st.data())
 def test_relu_gradcheck(data):
     shape = data.draw(st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(1, 5)))

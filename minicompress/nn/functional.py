@@ -252,18 +252,23 @@ def conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: int = 1, 
     return out.reshape(N, C_out, Ho, Wo), (x.shape, cols, w, b is not None, stride, padding)
 
 
-def conv2d_backward(dout: np.ndarray, cache):
-    """Backward of :func:`conv2d`; returns (dx, dw, db or None).
+def conv2d_backward(dout: np.ndarray, cache, *, need_dx: bool = True):
+    """Backward of :func:`conv2d`; returns (dx or None, dw, db or None).
 
     With D_n = dout[n] laid out as (C_out, H'*W') and cols_n image n's patch columns:
     dW = sum_n D_n cols_n^T,  db = sum of D over n and pixels,  dcols_n = W_flat^T D_n,
     and dx = the adjoint of the patch extraction applied to dcols (col2im).
+
+    ``need_dx=False`` skips dcols and col2im and returns dx = None: the input of a network's
+    first layer is data, whose gradient nobody reads.  dw and db are the same either way.
     """
     x_shape, cols, w, has_bias, stride, padding = cache
     C_out, C, kh, kw = w.shape
     d = dout.reshape(x_shape[0], C_out, -1)  # (N, C_out, H'*W'): free for a contiguous dout
     dw = (d @ cols.transpose(0, 2, 1)).sum(axis=0).reshape(w.shape)
     db = d.sum(axis=(0, 2)) if has_bias else None
+    if not need_dx:
+        return None, dw, db
     dcols = w.reshape(C_out, -1).T @ d  # (N, C*kh*kw, H'*W')
     dx = _patches_adjoint(dcols, x_shape, kh, kw, stride, padding)
     return dx, dw, db

@@ -178,11 +178,17 @@ class Linear(Module):
 
 
 class Conv2d(Module):
-    """2-D convolution; weight (C_out, C_in, kh, kw); x: (N, C_in, H, W) -> (N, C_out, H', W')."""
+    """2-D convolution; weight (C_out, C_in, kh, kw); x: (N, C_in, H, W) -> (N, C_out, H', W').
+
+    ``input_grad=False`` (or setting the attribute later) makes ``backward`` skip dx and
+    return None: for a network's first layer, whose input is data, that saves the col2im
+    (see :func:`~minicompress.nn.functional.conv2d_backward`).  Parameter gradients are
+    unchanged; a model's ``backward`` then returns None instead of d(input).
+    """
 
     def __init__(
         self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True, *,
-        rng=0, dtype=np.float32,
+        rng=0, dtype=np.float32, input_grad: bool = True,
     ):
         super().__init__()
         self.in_channels = check_int(in_channels, "in_channels", low=1)
@@ -193,6 +199,9 @@ class Conv2d(Module):
         self.kernel_size = tuple(check_int(k, "kernel_size", low=1) for k in ks)
         self.stride = check_int(stride, "stride", low=1)
         self.padding = check_int(padding, "padding", low=0)
+        if not isinstance(input_grad, bool):
+            raise TypeError(f"input_grad must be True or False; got {input_grad!r}")
+        self.input_grad = input_grad
         rng = check_rng(rng)
         fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
         shape = (self.out_channels, self.in_channels, *self.kernel_size)
@@ -210,7 +219,7 @@ class Conv2d(Module):
         return out
 
     def backward(self, dout):
-        dx, dw, db = F.conv2d_backward(dout, self._cache)
+        dx, dw, db = F.conv2d_backward(dout, self._cache, need_dx=self.input_grad)
         self.grads["weight"] += dw
         if db is not None:
             self.grads["bias"] += db
