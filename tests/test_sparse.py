@@ -100,3 +100,15 @@ def test_bad_input_is_named():
         SparseLinear(np.ones((2, 2, 2), np.float32))
     with pytest.raises(ValueError, match=r"input_shape \(1, 5, 5\)"):
         M.flops(to_sparse(ConvNet()), (1, 5, 5))
+
+
+def test_constructors_refuse_bad_arguments():
+    w = np.ones((3, 2, 3, 3), dtype=np.float32)
+    with pytest.raises(TypeError, match="weight must be a float numpy array; got dtype int64"):
+        SparseLinear(np.ones((3, 2), dtype=np.int64))
+    with pytest.raises(ValueError, match=r"bias must have shape \(3,\) \(one per output\); got \(1,\)"):
+        SparseLinear(np.ones((3, 2), dtype=np.float32), np.ones(1, dtype=np.float32))
+    with pytest.raises(ValueError, match="stride must be >= 1; got 0"):
+        SparseConv2d(w, stride=0)
+    with pytest.raises(TypeError, match="padding must be an integer; got 1.0"):
+        SparseConv2d(w, padding=1.0)

@@ -21,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import formats
-from ._checks import check_float
+from ._checks import check_float, check_int
 from .functional import _patches_adjoint, im2col_t, output_size
 from .layers import Conv2d, Linear, Module, Sequential, _check_input
 
@@ -34,7 +34,12 @@ class _SparseBase(Module):
     def __init__(self, weight: np.ndarray, bias: np.ndarray | None):
         super().__init__()
         if not isinstance(weight, np.ndarray) or weight.dtype.kind != "f":
-            raise TypeError(f"weight must be a float numpy array; got {type(weight).__name__}")
+            got = f"dtype {weight.dtype}" if isinstance(weight, np.ndarray) else type(weight).__name__
+            raise TypeError(f"weight must be a float numpy array; got {got}")
+        if bias is not None and np.shape(bias) != weight.shape[:1]:
+            raise ValueError(
+                f"bias must have shape {weight.shape[:1]} (one per output); got {np.shape(bias)}"
+            )
         self.weight_shape = weight.shape
         self.encoding = formats.encode(weight.astype(np.float32, copy=False), "csr")
         m, k = formats.matrix_view(weight.shape)
@@ -114,7 +119,9 @@ class SparseConv2d(_SparseBase):
         if len(self.weight_shape) != 4:
             raise ValueError(f"SparseConv2d weight must be 4-D (C_out, C, kh, kw); got {self.weight_shape}")
         self.out_channels, self.in_channels, kh, kw = self.weight_shape
-        self.kernel_size, self.stride, self.padding = (kh, kw), stride, padding
+        self.kernel_size = (kh, kw)
+        self.stride = check_int(stride, "stride", low=1)
+        self.padding = check_int(padding, "padding", low=0)
 
     @classmethod
     def from_dense(cls, layer: Conv2d) -> SparseConv2d:
