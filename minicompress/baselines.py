@@ -42,16 +42,19 @@ DEFAULT_EPOCHS = {"convnet": 10, "lenet300": 15, "lenet5": 10}
 LR, MOMENTUM, BATCH_SIZE = 0.01, 0.9, 64
 
 
-def build_model(name: str, *, rng=0):
-    """A freshly initialised model by name: one of ``convnet``, ``lenet300``, ``lenet5``."""
+def _check_name(name) -> str:
     if name not in MODELS:
         raise ValueError(f"model must be one of {sorted(MODELS)}; got {name!r}")
-    return MODELS[name](rng=rng)
+    return name
+
+
+def build_model(name: str, *, rng=0):
+    """A freshly initialised model by name: one of ``convnet``, ``lenet300``, ``lenet5``."""
+    return MODELS[_check_name(name)](rng=rng)
 
 
 def _epochs(name: str, epochs: int | None) -> int:
-    if name not in MODELS:
-        raise ValueError(f"model must be one of {sorted(MODELS)}; got {name!r}")
+    name = _check_name(name)
     return DEFAULT_EPOCHS[name] if epochs is None else check_int(epochs, "epochs", low=1)
 
 
