@@ -95,3 +95,11 @@ def test_bad_input():
         obs_prune(np.ones(2), np.array([[1.0, 0.5], [0.0, 1.0]]), 1)
     with pytest.raises(ValueError, match="positive definite"):
         obs_prune(np.ones(2), -np.eye(2), 1)
+
+
+def test_quadratic_loss_increase_checks_shapes():
+    assert quadratic_loss_increase(np.array([0.0, 3.0]), np.array([1.0, 2.0]), 2 * np.eye(2)) == 2.0
+    with pytest.raises(ValueError, match="must have the same shape"):
+        quadratic_loss_increase(np.zeros(3), np.zeros(2), np.eye(2))
+    with pytest.raises(ValueError, match="H must be a 2-D array"):
+        quadratic_loss_increase(np.zeros(2), np.zeros(2), np.ones(4))

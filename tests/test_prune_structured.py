@@ -106,3 +106,15 @@ def test_bad_input():
         prune_filters(model, "conv1", 4.0)
     with pytest.raises(ValueError, match="weight must be a 4-D"):
         filter_l1_norms(np.ones((3, 3)))
+
+
+def test_filter_masks_refuses_indices_it_would_silently_misread():
+    model = ConvNet(channels=4)
+    with pytest.raises(TypeError, match="kept must be a 1-D array of integer"):
+        filter_masks(model, "conv1", [1.7])  # would have been cast to filter 1
+    with pytest.raises(ValueError, match=r"kept must hold filter indices in \[0, 4\)"):
+        filter_masks(model, "conv1", [-1])  # would have selected the last filter
+    with pytest.raises(ValueError, match=r"got values from 0 to 4"):
+        filter_masks(model, "conv1", [0, 4])
+    with pytest.raises(TypeError, match="weight must be a numeric array"):
+        filter_l1_norms(np.array([["a"]]))

@@ -76,7 +76,11 @@ def score_threshold(scores: np.ndarray, sparsity: float) -> float:
     -------
     threshold : float; the scores strictly below it are the ones to prune.
     """
-    scores = _check_weights(scores, "scores")
+    return _kth_smallest(_check_weights(scores, "scores"), sparsity)
+
+
+def _kth_smallest(scores: np.ndarray, sparsity: float) -> float:
+    """``sort(scores)[k]``, k = floor(sparsity * n), for scores already checked."""
     k = n_to_prune(scores.size, sparsity)
     # np.partition puts the k-th smallest (from 0) at index k in O(n), no full sort
     return float(np.partition(scores.ravel(), k)[k])
@@ -93,7 +97,7 @@ def mask_from_scores(scores: np.ndarray, sparsity: float) -> np.ndarray:
     prune nothing: no rule that only looks at values can tell the four 1s apart.
     """
     scores = _check_weights(scores, "scores")
-    return scores >= score_threshold(scores, sparsity)
+    return scores >= _kth_smallest(scores, sparsity)
 
 
 def magnitude_threshold(w: np.ndarray, sparsity: float) -> float:
@@ -112,7 +116,7 @@ def magnitude_threshold(w: np.ndarray, sparsity: float) -> float:
         no ties.  Defined for every sparsity in [0, 1), including k = 0 (threshold = min |w|,
         nothing pruned), where the text's ``torch.kthvalue(|w|, int(n * s))`` raises.
     """
-    return score_threshold(np.abs(_check_weights(w)), sparsity)
+    return _kth_smallest(np.abs(_check_weights(w)), sparsity)
 
 
 def magnitude_mask(w: np.ndarray, sparsity: float) -> np.ndarray:
@@ -135,8 +139,8 @@ def magnitude_mask(w: np.ndarray, sparsity: float) -> np.ndarray:
     smallest magnitudes: when a first pruning removed exactly k weights (no ties), pruning the
     pruned layer again at the same sparsity gives the same mask (the mask is idempotent).
     """
-    w = _check_weights(w)
-    return np.abs(w) >= magnitude_threshold(w, sparsity)
+    a = np.abs(_check_weights(w))
+    return a >= _kth_smallest(a, sparsity)
 
 
 def text_snippet_prune(w: np.ndarray, ratio: float = 0.5) -> np.ndarray:

@@ -75,6 +75,16 @@ def obs_prune(w: np.ndarray, H_inv: np.ndarray, n: int):
 
 
 def quadratic_loss_increase(w_new: np.ndarray, w_star: np.ndarray, H: np.ndarray) -> float:
-    """The real increase of L(w) = 1/2 (w - w*)^T H (w - w*) from its minimum w* to w_new."""
-    dw = (np.asarray(w_new, dtype=np.float64) - np.asarray(w_star, dtype=np.float64)).reshape(-1)
+    """The real increase of L(w) = 1/2 (w - w*)^T H (w - w*) from its minimum w* to w_new.
+
+    w_new, w_star : arrays of one shape with d entries (flattened in C order);  H : (d, d).
+    """
+    w_new = check_array(w_new, "w_new", finite=True)
+    w_star = check_array(w_star, "w_star", finite=True)
+    H = check_array(H, "H", ndim=2, finite=True)
+    d = w_star.size
+    if w_new.shape != w_star.shape or H.shape != (d, d):
+        raise ValueError(f"w_new and w_star must have the same shape, and H must be (d, d) with d = "
+                         f"w_star.size; got {w_new.shape}, {w_star.shape} and {H.shape}")
+    dw = (w_new.astype(np.float64) - w_star.astype(np.float64)).reshape(-1)
     return float(0.5 * dw @ H @ dw)

@@ -15,7 +15,7 @@ import copy
 
 import numpy as np
 
-from ..nn._checks import check_int
+from ..nn._checks import check_array, check_int
 from ..nn.layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
 
 __all__ = ["filter_l1_norms", "prune_filters", "filter_masks"]
@@ -26,7 +26,7 @@ _CHANNELWISE = (ReLU, MaxPool2d)
 
 def filter_l1_norms(weight: np.ndarray) -> np.ndarray:
     """s_o = sum_{c,p,q} |W[o, c, p, q]| for a conv weight (C_out, C_in, kh, kw) -> (C_out,)."""
-    weight = np.asarray(weight)
+    weight = check_array(weight, "weight", finite=True)
     if weight.ndim != 4:
         raise ValueError(f"weight must be a 4-D conv weight (C_out, C_in, kh, kw); got shape {weight.shape}")
     return np.abs(weight).reshape(weight.shape[0], -1).sum(axis=1)
@@ -135,8 +135,15 @@ def filter_masks(model, layer_name: str, kept) -> dict[str, np.ndarray]:
     """Keep-masks that zero every filter (weight and bias) of ``layer_name`` not in ``kept``:
     the same pruning as :func:`prune_filters`, as masks on the unchanged tensors."""
     conv, _, _, _ = _conv_and_next(model, layer_name)
+    kept = np.asarray(kept)
+    if kept.ndim != 1 or (kept.size and kept.dtype.kind not in "iu"):
+        raise TypeError(f"kept must be a 1-D array of integer filter indices (as prune_filters returns); "
+                        f"got dtype {kept.dtype}, shape {kept.shape}")
+    if kept.size and (kept.min() < 0 or kept.max() >= conv.out_channels):
+        raise ValueError(f"kept must hold filter indices in [0, {conv.out_channels}) for {layer_name!r}; "
+                         f"got values from {kept.min()} to {kept.max()}")
     keep = np.zeros(conv.out_channels, dtype=bool)
-    keep[np.asarray(kept, dtype=int)] = True
+    keep[kept.astype(int)] = True
     weight_mask = np.broadcast_to(keep[:, None, None, None], conv.params["weight"].shape).copy()
     masks = {f"{layer_name}.weight": weight_mask}
     if "bias" in conv.params:

@@ -7,8 +7,6 @@ integer range or a bit width outside 2..16 is an error, not a surprise.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from ..nn._checks import check_array, check_float, check_int
@@ -27,11 +25,10 @@ def check_weights(w, name: str = "w") -> np.ndarray:
 
 def check_bits(bits, name: str = "bits") -> int:
     """A bit width in 2..16 (1 bit is :func:`binarize`; more than 16 is not quantization)."""
-    if isinstance(bits, bool) or not isinstance(bits, numbers.Integral):
-        raise TypeError(f"{name} must be an integer in 2..16; got {bits!r} ({type(bits).__name__})")
-    if not 2 <= int(bits) <= 16:
+    bits = check_int(bits, name)
+    if not 2 <= bits <= 16:
         raise ValueError(f"{name} must be in 2..16; got {bits} (for 1 bit use binarize)")
-    return int(bits)
+    return bits
 
 
 def check_scale(scale, name: str = "scale", *, channels: int | None = None):
@@ -75,11 +72,7 @@ def check_qrange(qmin, qmax) -> tuple[int, int]:
 
 def check_zero_point(zero_point, qmin: int, qmax: int, name: str = "zero_point") -> int:
     """An integer zero point inside the code range ``[qmin, qmax]`` (Jacob et al. 2018)."""
-    if isinstance(zero_point, np.generic):
-        zero_point = zero_point.item()
-    if isinstance(zero_point, bool) or not isinstance(zero_point, numbers.Integral):
-        raise TypeError(f"{name} must be an integer; got {zero_point!r} ({type(zero_point).__name__})")
-    zero_point = int(zero_point)
+    zero_point = check_int(zero_point, name)
     if not qmin <= zero_point <= qmax:
         raise ValueError(
             f"{name} must lie in the integer range [qmin, qmax] = [{qmin}, {qmax}]; got {zero_point}"

@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..formats import size_bits
 from ..nn.layers import Linear, Module
 from .affine import calibrate, quantize_affine
 from .int8 import int8_quantize
 from .kernels import int_matmul
 from .layers import linear_macs, replace_layers
-from .schemes import bias_bits, header_bits
+from .schemes import bias_bits
 
 __all__ = ["DynamicQuantLinear", "quantize_dynamic"]
 
@@ -69,8 +70,7 @@ class DynamicQuantLinear(Module):
 
     def storage_bits(self) -> int:
         """Header + int8 codes + one float32 scale per output channel + float32 bias."""
-        w = self.params["weight"]
-        return header_bits(w.shape) + 8 * int(w.size) + 32 * int(self.scale.size) + bias_bits(
+        return size_bits(self.params["weight"], "int8_channel", scale=self.scale) + bias_bits(
             self.params.get("bias"))
 
     def macs(self, x_shape):

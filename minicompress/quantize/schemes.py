@@ -12,8 +12,8 @@ int8       round(w / scale * 127), [-127, 127]    codes*scale/127  8 per weight
 =========  =====================================  ===============  ===================
 
 plus 32 bits per float32 scale and a header of 32 bits per dimension of the weight's shape
-(the convention of ``formats.py``, so that these sizes equal ``formats.size_bits`` of the
-same codes).  The straight-through window used in QAT
+(``WeightCodes.storage_bits`` is ``formats.size_bits`` of the codes, so the two cannot drift
+apart).  The straight-through window used in QAT
 (:func:`ste_window`) is ``|w| <= 1`` for binary and ternary (BinaryConnect's hard-tanh
 window) and ``|w| <= scale`` for int8 (the clipping range; everything when scale = max|w|).
 """
@@ -24,9 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..formats import size_bits
 from .binary import binarize, binary_scale
 from .int8 import _channel_view, int8_dequantize, int8_quantize
-from .packing import pack_signs, pack_ternary
 from .ternary import ternarize
 
 __all__ = ["SCHEMES", "WeightCodes", "encode_weight", "ste_window", "check_scheme", "header_bits",
@@ -44,8 +44,8 @@ def header_bits(shape) -> int:
 
 
 def bias_bits(bias) -> int:
-    """A float32 bias stored as it is: its header plus 32 bits per value; 0 if absent."""
-    return 0 if bias is None else header_bits(bias.shape) + 32 * int(bias.size)
+    """A float32 bias stored as it is (``formats`` "fp32": header + 32 bits per value); 0 if absent."""
+    return 0 if bias is None else size_bits(bias, "fp32")
 
 
 def check_scheme(scheme) -> str:
@@ -68,17 +68,13 @@ class WeightCodes:
             return int8_dequantize(self.codes, self.scale, dtype=dtype)
         return (_channel_view(self.scale, self.codes.ndim) * self.codes).astype(dtype)
 
-    def packed(self) -> np.ndarray:
-        """The stored code bytes: packbits for binary, 2-bit packing for ternary, raw int8."""
-        if self.scheme == "binary":
-            return pack_signs(self.codes.ravel())
-        if self.scheme == "ternary":
-            return pack_ternary(self.codes)
-        return self.codes.ravel().view(np.uint8)
-
     def storage_bits(self) -> int:
-        """Exact bits: shape header + packed codes (padding included) + 32 per float32 scale."""
-        return header_bits(self.codes.shape) + 8 * int(self.packed().size) + 32 * int(np.size(self.scale))
+        """Exact bits: shape header + packed codes (padding included) + 32 per float32 scale,
+        as ``formats`` stores them ("binary", "ternary", "int8" or "int8_channel")."""
+        per_channel = np.ndim(self.scale) > 0
+        if self.scheme == "int8":
+            return size_bits(self.codes, "int8_channel" if per_channel else "int8", scale=self.scale)
+        return size_bits(self.codes.astype(np.float32), self.scheme, per_channel=per_channel)
 
 
 def encode_weight(w: np.ndarray, scheme: str, *, per_channel: bool = True) -> WeightCodes:

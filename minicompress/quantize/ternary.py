@@ -20,6 +20,7 @@ import numpy as np
 
 from ..nn._checks import check_float
 from ._checks import check_weights
+from .binary import _channel_mean_abs
 
 __all__ = ["TWN_FACTOR", "ternary_threshold", "ternarize"]
 
@@ -34,10 +35,8 @@ def ternary_threshold(w, *, factor: float = TWN_FACTOR, per_channel: bool = Fals
     """
     w = check_weights(w)
     factor = check_float(factor, "factor", low=0.0)
-    a = np.abs(w)
-    if per_channel and w.ndim >= 2:
-        return factor * a.reshape(w.shape[0], -1).mean(axis=1, dtype=np.float64)
-    return factor * float(a.mean(dtype=np.float64))
+    mean_abs = _channel_mean_abs(w, per_channel)  # binary_scale's alpha: mean|w|
+    return factor * (float(mean_abs) if np.ndim(mean_abs) == 0 else mean_abs)
 
 
 def ternarize(w, delta=None, *, per_channel: bool = False):
