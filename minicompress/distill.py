@@ -317,7 +317,8 @@ def jitter(x: np.ndarray, rng, *, max_shift: int = 2) -> np.ndarray:
 
 
 def distill(teacher, student, X, y, *, T: float, alpha: float, epochs: int, batch_size: int,
-            optimizer, rng, augment=None, validation=None, verbose: bool = False) -> dict:
+            optimizer, rng, augment=None, validation=None, verbose: bool = False,
+            as_written: bool = False) -> dict:
     """Train ``student`` in place on the teacher's soft targets (section 3.3.1, steps 2-3).
 
     The teacher runs forward only; the student trains with :func:`~minicompress.nn.fit` and
@@ -333,6 +334,8 @@ def distill(teacher, student, X, y, *, T: float, alpha: float, epochs: int, batc
     augment : optional ``augment(xb, rng)``, e.g. :func:`jitter`; teacher and student see
         the same augmented batch
     validation, verbose : passed to ``fit``
+    as_written : train with the source text's loss instead (:func:`kd_loss_as_written`; alpha
+        must be 0), to compare the two -- see :class:`KDLoss`
 
     Returns
     -------
@@ -340,7 +343,7 @@ def distill(teacher, student, X, y, *, T: float, alpha: float, epochs: int, batc
     """
     if teacher is student:
         raise ValueError("teacher and student are the same object; distill a separate student model")
-    kd = KDLoss(teacher, T=T, alpha=alpha)
+    kd = KDLoss(teacher, T=T, alpha=alpha, as_written=as_written)
     return fit(student, X, y, epochs=epochs, batch_size=batch_size, optimizer=optimizer,
                loss=kd, hooks=[kd], rng=rng, validation=validation, augment=augment,
                verbose=verbose)
