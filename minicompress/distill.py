@@ -181,12 +181,15 @@ def kd_loss(student_logits, teacher_logits, labels, *, T: float, alpha: float):
             )
     else:
         labels = _check_labels(labels, N, C)
+    rows = np.arange(N)
     loss = 0.0
     dlogits = np.zeros_like(s)
     if alpha > 0:
-        hard, dhard = F.cross_entropy(s, labels)  # L_0 and (softmax(s) - onehot(y)) / N, T = 1
-        loss += alpha * hard
-        dlogits += alpha * dhard
+        logq1 = log_softmax(s)  # T = 1 for the hard-label term
+        loss += alpha * float(-logq1[rows, labels].mean())
+        hard = np.exp(logq1)
+        hard[rows, labels] -= 1
+        dlogits += (alpha / N) * hard
     if alpha < 1:
         logq = F.log_softmax(_tempered(s, T))
         logp = F.log_softmax(_tempered(t.astype(s.dtype, copy=False), T))
