@@ -185,7 +185,7 @@ def kd_loss(student_logits, teacher_logits, labels, *, T: float, alpha: float):
     loss = 0.0
     dlogits = np.zeros_like(s)
     if alpha > 0:
-        logq1 = log_softmax(s)  # T = 1 for the hard-label term
+        logq1 = F.log_softmax(s)  # T = 1 for the hard-label term; s is already checked
         loss += alpha * float(-logq1[rows, labels].mean())
         hard = np.exp(logq1)
         hard[rows, labels] -= 1
