@@ -47,25 +47,12 @@ def full_data(ctx, teacher, seeds, epochs, T, alpha):
 
 def as_written(ctx, teacher, seeds, epochs, T, n_train):
     """The student trained with the text's loss (no T^2, mean over classes) at the same lr."""
-    import numpy as np
-
-    from minicompress.distill import KDLoss, jitter
     from minicompress.experiments import distillation as exp
-    from minicompress.nn import SGD, ConvNet, evaluate, fit
+    from minicompress.nn import evaluate
 
-    X, y = ctx.data.X_train[:n_train], ctx.data.y_train[:n_train]
-    accs = []
-    for seed in seeds:
-        model = ConvNet(exp.STUDENT_CHANNELS, rng=seed)
-        opt, rng = SGD(model, lr=exp.LR, momentum=exp.MOMENTUM), np.random.default_rng(seed)
-        for n_epochs, lr in [(epochs - epochs // 4, exp.LR), (epochs // 4, exp.LR / 10)]:
-            if n_epochs == 0:
-                continue
-            opt.lr = lr
-            kd = KDLoss(teacher, T=T, alpha=0, as_written=True)
-            fit(model, X, y, epochs=n_epochs, batch_size=exp.BATCH, optimizer=opt, loss=kd, hooks=[kd],
-                rng=rng, augment=jitter, verbose=False)
-        accs.append(evaluate(model, ctx.data.X_test, ctx.data.y_test)[1])
+    accs = [evaluate(exp.train_student(ctx, teacher, T=T, alpha=0, seed=seed, epochs=epochs,
+                                       n_train=n_train, as_written=True),
+                     ctx.data.X_test, ctx.data.y_test)[1] for seed in seeds]
     print(f"\ntext's loss as written (T={T:g}, same lr): {_mean_std(accs)}")
 
 

@@ -25,8 +25,8 @@ from __future__ import annotations
 import numpy as np
 
 from .nn import fit
+from .nn import functional as F
 from .nn._checks import check_array, check_finite, check_float, check_int, check_rng
-from .nn.functional import check_labels
 
 __all__ = ["softmax", "log_softmax", "kd_loss", "kd_loss_as_written", "KDLoss", "jitter", "distill"]
 
@@ -64,12 +64,20 @@ def _check_labels(labels, N: int, C: int) -> np.ndarray:
     """The NN stack's label check, with a non-integer dtype reported as ``ValueError`` (as
     every other bad input to :func:`kd_loss` is) instead of ``TypeError``."""
     try:
-        return check_labels(labels, N, C)
+        return F.check_labels(labels, N, C)
     except TypeError as err:
         raise ValueError(str(err)) from None
 
 
 # ----------------------------------------------------------------------------- softmax
+def _tempered(z: np.ndarray, T: float) -> np.ndarray:
+    """``(z - max_j z_j) / T`` on the last axis: shifted BEFORE dividing, so that a tiny T
+    sends the non-maximal logits to -inf (weight 0) instead of overflowing ``z / T`` to inf.
+    Its row maximum is exactly 0, so the NN stack's softmax / log_softmax, which subtract
+    the row maximum again, return the same bits as if they did not."""
+    return (z - z.max(axis=-1, keepdims=True)) / np.asarray(T, dtype=z.dtype)
+
+
 def log_softmax(z, T: float = 1.0) -> np.ndarray:
     """Log of the softmax with temperature, along the last axis (the classes).
 
@@ -91,10 +99,7 @@ def log_softmax(z, T: float = 1.0) -> np.ndarray:
     -------
     (..., C) array, same floating dtype as ``z`` (integers become float64)
     """
-    T = _check_T(T)
-    z = _check_logits(z, "z")
-    shifted = (z - z.max(axis=-1, keepdims=True)) / np.asarray(T, dtype=z.dtype)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    return F.log_softmax(_tempered(_check_logits(z, "z"), _check_T(T)))
 
 
 def softmax(z, T: float = 1.0) -> np.ndarray:
@@ -118,10 +123,7 @@ def softmax(z, T: float = 1.0) -> np.ndarray:
     -------
     (..., C) array of probabilities, same floating dtype as ``z``
     """
-    T = _check_T(T)
-    z = _check_logits(z, "z")
-    e = np.exp((z - z.max(axis=-1, keepdims=True)) / np.asarray(T, dtype=z.dtype))
-    return e / e.sum(axis=-1, keepdims=True)
+    return F.softmax(_tempered(_check_logits(z, "z"), _check_T(T)))
 
 
 # ----------------------------------------------------------------------------- losses
@@ -183,14 +185,14 @@ def kd_loss(student_logits, teacher_logits, labels, *, T: float, alpha: float):
     loss = 0.0
     dlogits = np.zeros_like(s)
     if alpha > 0:
-        logq1 = log_softmax(s)  # T = 1 for the hard-label term
+        logq1 = F.log_softmax(s)  # T = 1 for the hard-label term; s is already checked
         loss += alpha * float(-logq1[rows, labels].mean())
         hard = np.exp(logq1)
         hard[rows, labels] -= 1
         dlogits += (alpha / N) * hard
     if alpha < 1:
-        logq = log_softmax(s, T)
-        logp = log_softmax(t.astype(s.dtype, copy=False), T)
+        logq = F.log_softmax(_tempered(s, T))
+        logp = F.log_softmax(_tempered(t.astype(s.dtype, copy=False), T))
         p = np.exp(logp)
         kl = _p_log_ratio(p, logp, logq).sum(axis=1)  # (N,)
         loss += (1 - alpha) * T**2 * float(kl.mean())
@@ -228,8 +230,8 @@ def kd_loss_as_written(student_logits, teacher_logits, *, T: float):
     s, t = _check_pair(student_logits, teacher_logits)
     T = _check_T(T)
     N, C = s.shape
-    logq = log_softmax(s, T)
-    logp = log_softmax(t.astype(s.dtype, copy=False), T)
+    logq = F.log_softmax(_tempered(s, T))
+    logp = F.log_softmax(_tempered(t.astype(s.dtype, copy=False), T))
     p = np.exp(logp)
     loss = float(_p_log_ratio(p, logp, logq).sum() / (N * C))
     return loss, (np.exp(logq) - p) / (N * C * T)
@@ -318,7 +320,8 @@ def jitter(x: np.ndarray, rng, *, max_shift: int = 2) -> np.ndarray:
 
 
 def distill(teacher, student, X, y, *, T: float, alpha: float, epochs: int, batch_size: int,
-            optimizer, rng, augment=None, validation=None, verbose: bool = False) -> dict:
+            optimizer, rng, augment=None, validation=None, verbose: bool = False,
+            as_written: bool = False) -> dict:
     """Train ``student`` in place on the teacher's soft targets (section 3.3.1, steps 2-3).
 
     The teacher runs forward only; the student trains with :func:`~minicompress.nn.fit` and
@@ -334,6 +337,8 @@ def distill(teacher, student, X, y, *, T: float, alpha: float, epochs: int, batc
     augment : optional ``augment(xb, rng)``, e.g. :func:`jitter`; teacher and student see
         the same augmented batch
     validation, verbose : passed to ``fit``
+    as_written : train with the source text's loss instead (:func:`kd_loss_as_written`; alpha
+        must be 0), to compare the two -- see :class:`KDLoss`
 
     Returns
     -------
@@ -341,7 +346,7 @@ def distill(teacher, student, X, y, *, T: float, alpha: float, epochs: int, batc
     """
     if teacher is student:
         raise ValueError("teacher and student are the same object; distill a separate student model")
-    kd = KDLoss(teacher, T=T, alpha=alpha)
+    kd = KDLoss(teacher, T=T, alpha=alpha, as_written=as_written)
     return fit(student, X, y, epochs=epochs, batch_size=batch_size, optimizer=optimizer,
                loss=kd, hooks=[kd], rng=rng, validation=validation, augment=augment,
                verbose=verbose)

@@ -232,7 +232,7 @@ def test_greedy_path_sizes_strictly_decrease(layers, options, seed):
     assert path[0] == (0,) * layers
     assert all(a > b for a, b in zip(totals, totals[1:]))
     final = path[-1]  # no layer can get smaller at the end
-    assert all(sizes[i].min() == sizes[i, o] or sizes[i, o] <= sizes[i].min() for i, o in enumerate(final))
+    assert all(sizes[i, o] == sizes[i].min() for i, o in enumerate(final))
 
 
 def test_estimated_losses_by_hand():
@@ -246,6 +246,11 @@ def test_estimated_losses_by_hand():
     assert est[(0.9, 32)] == pytest.approx(5.0)  # 3.0 measured, but harsher never costs less
     assert est[(0.0, 8)] == 0.0  # a gain counts as no loss
     assert est[(0.9, 4)] == pytest.approx(15.0)  # losses add
+    with pytest.raises(ValueError, match=r"options\[1\] = \(0.7, 32\): 0.7 is not among the table's "
+                                         r"sparsities"):
+        estimated_losses(table, [(0.0, 32), (0.7, 32)])  # an unmeasured setting has no estimate
+    with pytest.raises(ValueError, match=r"6 is not among the table's bits"):
+        estimated_losses(table, [(0.5, 6)])
 
 
 def test_validation_split_is_disjoint_and_seeded():

@@ -332,6 +332,26 @@ def test_distill_runs_the_teacher_forward_only_on_the_augmented_batch(mnist):
                 optimizer=SGD(student, lr=0.01), rng=0)
 
 
+
+def test_distill_as_written_trains_with_the_texts_loss(mnist):
+    """as_written=True is fit() with KDLoss(as_written=True): the same weights bit for bit,
+    and different ones from Hinton's loss; alpha != 0 is refused (the snippet has none)."""
+    X, y = mnist.X_train[:64], mnist.y_train[:64]
+    teacher = MLP([784, 16, 10], rng=3)
+    students = [MLP([784, 8, 10], rng=4) for _ in range(3)]
+    kd = KDLoss(teacher, T=4, alpha=0, as_written=True)
+    fit(students[0], X, y, epochs=1, batch_size=32, optimizer=SGD(students[0], lr=0.1), loss=kd,
+        hooks=[kd], rng=0, verbose=False)
+    for student, as_written in zip(students[1:], (True, False)):
+        distill(teacher, student, X, y, T=4, alpha=0, epochs=1, batch_size=32,
+                optimizer=SGD(student, lr=0.1), rng=0, as_written=as_written)
+    w = [s.state_dict()["fc1.weight"] for s in students]
+    np.testing.assert_array_equal(w[1], w[0])
+    assert not np.array_equal(w[2], w[0])
+    with pytest.raises(ValueError, match="alpha must be 0"):
+        distill(teacher, students[1], X, y, T=4, alpha=0.5, epochs=1, batch_size=32,
+                optimizer=SGD(students[1], lr=0.1), rng=0, as_written=True)
+
 @pytest.mark.slow
 def test_distilled_student_learns_from_a_compressed_teacher(trained_convnet, mnist):
     """The trained ConvNet pruned 80% (prune_model) or with int8 weights (QuantConv2d /

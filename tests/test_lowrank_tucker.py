@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from minicompress.lowrank import hooi, hosvd, mode_dot, tucker_to_tensor, unfold
+from minicompress.lowrank import hooi, hosvd, mode_dot, tucker_error, tucker_to_tensor, unfold
 
 
 def bound(shape, n):
@@ -108,7 +108,21 @@ def test_hooi_improves_on_hosvd_for_a_random_tensor():
     assert e_hooi < e_hosvd - 1e-3
 
 
+def test_tucker_error_by_hand():
+    # diag(3, 2, 1) at ranks (2, 2): the core keeps 3 and 2, the error is the dropped 1
+    T = np.diag([3.0, 2.0, 1.0])
+    assert tucker_error(T, *hosvd(T, (2, 2))) == pytest.approx(1.0, abs=1e-12)
+    assert tucker_error(T, *hosvd(T, (3, 3))) == pytest.approx(0.0, abs=1e-12)
+
+
 # ----------------------------------------------------------------------------- bad input
+def test_tucker_error_rejects_a_tensor_of_another_shape():
+    T = np.random.default_rng(0).standard_normal((3, 4, 5))
+    core, factors = hosvd(T, (2, 2, 2))
+    with pytest.raises(ValueError, match=r"\(1, 4, 5\) but the Tucker tensor .* \(3, 4, 5\)"):
+        tucker_error(T[:1], core, factors)  # would broadcast to a meaningless number
+
+
 @pytest.mark.parametrize("ranks", [(2, 2), (2, 2, 2, 2), 2])
 def test_ranks_of_the_wrong_length(ranks):
     with pytest.raises(ValueError, match="ranks"):

@@ -72,10 +72,19 @@ def estimated_losses(table: dict, options) -> np.ndarray:
     out = np.zeros((len(table["layers"]), len(options)))
     for j, (s, b) in enumerate(options):
         if s > 0:
-            out[:, j] += P[:, int(np.flatnonzero(s_grid == s)[0])]
+            out[:, j] += P[:, _column(s_grid, s, "sparsities", j, (s, b))]
         if b != FLOAT_BITS:
-            out[:, j] += Q[:, int(np.flatnonzero(b_grid == b)[0])]
+            out[:, j] += Q[:, _column(b_grid, b, "bits", j, (s, b))]
     return out
+
+
+def _column(grid, value, name, j, option) -> int:
+    """Where ``value`` sits in the table's ``grid``: only measured settings can be estimated."""
+    where = np.flatnonzero(grid == value)
+    if where.size == 0:
+        raise ValueError(f"options[{j}] = {option}: {value} is not among the table's {name} "
+                         f"{list(grid)} (0 / 32 mean untouched); build options with option_grid")
+    return int(where[0])
 
 
 def greedy_path(sizes, losses, *, eps: float) -> list[tuple[int, ...]]:

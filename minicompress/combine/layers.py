@@ -39,6 +39,8 @@ from ..nn import functional as F
 from ..nn._checks import check_int
 from ..nn.layers import Conv2d, Linear, Module
 from ..quantize import symmetric_dequantize, symmetric_quantize
+from ..quantize._checks import check_codes
+from ..quantize.int8 import symmetric_qmax
 from ..quantize.layers import conv_macs, linear_macs
 
 __all__ = ["STORAGES", "pack_codes", "unpack_codes", "CompressedWeight", "compress_weight",
@@ -74,12 +76,8 @@ def pack_codes(q: np.ndarray, bits: int) -> np.ndarray:
     bits 0001 1111 -> one byte 0x1F.
     """
     bits = check_int(bits, "bits", low=2, high=8)
-    q = np.asarray(q).ravel()
-    if q.dtype.kind not in "iu":
-        raise TypeError(f"codes must be an integer array; got dtype {q.dtype}")
-    qmax = 2 ** (bits - 1) - 1
-    if q.size and (q.min() < -qmax or q.max() > qmax):
-        raise ValueError(f"{bits}-bit codes must lie in [-{qmax}, {qmax}]; got [{q.min()}, {q.max()}]")
+    qmax = symmetric_qmax(bits)
+    q = check_codes(q, f"{bits}-bit codes", -qmax, qmax).ravel()
     if bits == 8:
         return q.astype(np.int8).view(np.uint8)
     u = (q.astype(np.int16) & (2**bits - 1)).astype(np.uint8)  # two's complement, low b bits

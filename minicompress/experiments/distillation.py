@@ -77,8 +77,10 @@ class CachedTeacher:
     __call__ = forward
 
 
-def train(model, X, y, *, epochs: int, seed: int, teacher=None, T=None, alpha=None):
-    """Train ``model`` in place with the section's recipe; distilled if ``teacher`` is given.
+def train(model, X, y, *, epochs: int, seed: int, teacher=None, T=None, alpha=None,
+          as_written: bool = False):
+    """Train ``model`` in place with the section's recipe; distilled if ``teacher`` is given
+    (with the source text's loss as written if ``as_written``, alpha then 0).
 
     Two calls of ``fit`` (through :func:`~minicompress.distill.distill` for a student): the
     first ``epochs - epochs // 4`` epochs at lr 0.01, the rest at 0.001, with one optimizer
@@ -95,7 +97,7 @@ def train(model, X, y, *, epochs: int, seed: int, teacher=None, T=None, alpha=No
                 augment=jitter, verbose=False)
         else:
             distill(teacher, model, X, y, T=T, alpha=alpha, epochs=n_epochs, batch_size=BATCH,
-                    optimizer=opt, rng=rng, augment=jitter)
+                    optimizer=opt, rng=rng, augment=jitter, as_written=as_written)
     return model
 
 
@@ -127,12 +129,12 @@ def get_teacher(ctx: TourContext):
 
 
 def train_student(ctx: TourContext, teacher_model=None, *, T=None, alpha=None, seed=0, epochs,
-                  n_train=N_TRANSFER):
+                  n_train=N_TRANSFER, as_written: bool = False):
     """A ``ConvNet(STUDENT_CHANNELS)`` trained on the first ``n_train`` digits, alone
-    (``teacher_model=None``) or distilled."""
+    (``teacher_model=None``) or distilled (see :func:`train`)."""
     X, y = ctx.data.X_train[:n_train], ctx.data.y_train[:n_train]
     return train(ConvNet(STUDENT_CHANNELS, rng=seed), X, y, epochs=epochs, seed=seed,
-                 teacher=teacher_model, T=T, alpha=alpha)
+                 teacher=teacher_model, T=T, alpha=alpha, as_written=as_written)
 
 
 def compressed_teachers(ctx: TourContext) -> dict:

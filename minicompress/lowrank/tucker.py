@@ -112,8 +112,17 @@ def hosvd(T, ranks, modes=None) -> tuple[np.ndarray, list[np.ndarray]]:
 
 
 def tucker_error(T, core, factors, modes=None) -> float:
-    """||T - tucker_to_tensor(core, factors, modes)||_F (computed explicitly)."""
-    return float(np.linalg.norm(np.asarray(T, np.float64) - tucker_to_tensor(core, factors, modes)))
+    """||T - tucker_to_tensor(core, factors, modes)||_F (computed explicitly, in float64).
+
+    T must have the reconstruction's shape: a mismatch raises ValueError rather than being
+    broadcast into a number that means nothing.
+    """
+    T = check_array(T, "T").astype(np.float64, copy=False)
+    T_hat = tucker_to_tensor(core, factors, modes)
+    if T.shape != T_hat.shape:
+        raise ValueError(f"T has shape {T.shape} but the Tucker tensor (core x factors) has shape "
+                         f"{T_hat.shape}; pass the tensor that was decomposed")
+    return float(np.linalg.norm(T - T_hat))
 
 
 def hooi(T, ranks, n_iter: int = 50, tol: float = 1e-10, modes=None):
