@@ -17,7 +17,7 @@ as well as examples (``nn.KLDivLoss()``'s default ``reduction="mean"``):
 
 The teacher is any object with ``forward(x) -> logits`` (a pruned or quantized model works
 unchanged, section 2.3); :func:`distill` trains the student with :func:`~minicompress.nn.fit`,
-the KD loss plugged in as both the loss and an ``on_batch`` hook.
+the KD loss plugged in as its loss (``fit`` calls the loss's ``on_batch`` hook).
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def _tempered(z: np.ndarray, T: float) -> np.ndarray:
     return (z - z.max(axis=-1, keepdims=True)) / np.asarray(T, dtype=z.dtype)
 
 
-def log_softmax(z, T: float = 1.0) -> np.ndarray:
+def log_softmax(z, *, T: float = 1.0) -> np.ndarray:
     """Log of the softmax with temperature, along the last axis (the classes).
 
     ::
@@ -102,7 +102,7 @@ def log_softmax(z, T: float = 1.0) -> np.ndarray:
     return F.log_softmax(_tempered(_check_logits(z, "z"), _check_T(T)))
 
 
-def softmax(z, T: float = 1.0) -> np.ndarray:
+def softmax(z, *, T: float = 1.0) -> np.ndarray:
     """Softmax with temperature along the last axis: Hinton et al. (2015), eq. (1).
 
     ::
@@ -243,8 +243,8 @@ class KDLoss:
     ``on_batch(student, xb, yb)`` runs the teacher forward on the batch the student is about
     to see (after any augmentation, so both see the same shifted digits) and keeps its logits;
     ``__call__(logits, yb)`` then returns ``kd_loss(logits, teacher_logits, yb, T=T, alpha=alpha)``.
-    The teacher's parameters and gradients are never touched.  Pass the same object as
-    ``loss=`` and in ``hooks=``.
+    The teacher's parameters and gradients are never touched.  Pass it once, as ``loss=``:
+    ``fit`` calls a loss's own hook methods.
 
     ``as_written=True`` uses :func:`kd_loss_as_written` instead (the source text's loss; alpha
     must then be 0, since the snippet has no hard-label term).
@@ -271,8 +271,8 @@ class KDLoss:
         t, self._teacher_logits = self._teacher_logits, None  # one use per batch
         if t is None:
             raise RuntimeError(
-                "KDLoss was called before on_batch gave it the teacher's logits; pass the same "
-                "KDLoss object both as loss= and in hooks= of fit()"
+                "KDLoss was called before on_batch gave it the teacher's logits; pass it as loss= "
+                "to fit(), which calls its on_batch, or call on_batch(model, xb, yb) first"
             )
         if self.as_written:
             return kd_loss_as_written(logits, t, T=self.T)
@@ -348,5 +348,5 @@ def distill(teacher, student, X, y, *, T: float, alpha: float, epochs: int, batc
         raise ValueError("teacher and student are the same object; distill a separate student model")
     kd = KDLoss(teacher, T=T, alpha=alpha, as_written=as_written)
     return fit(student, X, y, epochs=epochs, batch_size=batch_size, optimizer=optimizer,
-               loss=kd, hooks=[kd], rng=rng, validation=validation, augment=augment,
+               loss=kd, rng=rng, validation=validation, augment=augment,
                verbose=verbose)

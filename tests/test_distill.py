@@ -49,16 +49,16 @@ def test_softmax_hand_case():
 @given(seeded_normal((3, 7)), st.floats(-1e3, 1e3), temperatures)
 def test_softmax_rows_sum_to_one_and_ignore_a_row_constant(z, c, T):
     z = 4 * z
-    p = softmax(z, T)
+    p = softmax(z, T=T)
     np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-12)
     shift = c * np.arange(1, 4)[:, None]  # a different constant for each row
-    np.testing.assert_allclose(softmax(z + shift, T), p, atol=1e-9)
-    np.testing.assert_allclose(log_softmax(z + shift, T), log_softmax(z, T), atol=1e-8)
+    np.testing.assert_allclose(softmax(z + shift, T=T), p, atol=1e-9)
+    np.testing.assert_allclose(log_softmax(z + shift, T=T), log_softmax(z, T=T), atol=1e-8)
 
 
 @given(seeded_normal((2, 5)), temperatures)
 def test_log_softmax_is_log_of_softmax(z, T):
-    np.testing.assert_allclose(np.exp(log_softmax(z, T)), softmax(z, T), rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(np.exp(log_softmax(z, T=T)), softmax(z, T=T), rtol=1e-12, atol=1e-300)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -66,7 +66,7 @@ def test_softmax_is_stable_for_huge_logits(dtype):
     z = np.array([[1e4, 0.0, -1e4], [-1e4, -1e4, -1e4]], dtype=dtype)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # an overflow warning would fail the test
-        p, logp = softmax(z, 0.5), log_softmax(z, 0.5)
+        p, logp = softmax(z, T=0.5), log_softmax(z, T=0.5)
     assert p.dtype == dtype and np.isfinite(logp).all()
     np.testing.assert_allclose(p, [[1, 0, 0], [1 / 3, 1 / 3, 1 / 3]], atol=1e-7)
     np.testing.assert_allclose(logp[0], [0, -2e4, -4e4])
@@ -74,9 +74,9 @@ def test_softmax_is_stable_for_huge_logits(dtype):
 
 def test_temperature_flattens_towards_uniform():
     z = np.array([5.0, 1.0, -2.0])
-    peaks = [softmax(z, T).max() for T in (1, 2, 4, 8, 20, 1e6)]
+    peaks = [softmax(z, T=T).max() for T in (1, 2, 4, 8, 20, 1e6)]
     assert all(a > b for a, b in zip(peaks, peaks[1:]))
-    np.testing.assert_allclose(softmax(z, 1e6), 1 / 3, atol=1e-5)
+    np.testing.assert_allclose(softmax(z, T=1e6), 1 / 3, atol=1e-5)
 
 
 # ----------------------------------------------------------------------------- kd_loss: values
@@ -93,7 +93,7 @@ def test_kd_loss_hand_case():
     np.testing.assert_allclose(d, [[0.5, -0.5]])
     # alpha = 1/2 at T = 2: the average of half the CE and half of 4 * KL at T = 2
     loss, _ = kd_loss(s, t, np.array([1]), T=2, alpha=0.5)
-    p2 = softmax(t[0], 2)
+    p2 = softmax(t[0], T=2)
     assert loss == pytest.approx(0.5 * np.log(2) + 0.5 * 4 * rel_entr(p2, [0.5, 0.5]).sum())
 
 
@@ -101,7 +101,7 @@ def test_kd_loss_hand_case():
 def test_kd_loss_matches_an_independent_formula(pair, T, alpha):
     s, t, y = pair
     hard = -np.log(softmax(s)[np.arange(len(y)), y]).mean()
-    soft = T**2 * rel_entr(softmax(t, T), softmax(s, T)).sum(axis=1).mean()
+    soft = T**2 * rel_entr(softmax(t, T=T), softmax(s, T=T)).sum(axis=1).mean()
     loss, _ = kd_loss(s, t, y, T=T, alpha=alpha)
     assert loss == pytest.approx(alpha * hard + (1 - alpha) * soft, rel=1e-9, abs=1e-12)
 
@@ -188,7 +188,7 @@ def test_as_written_is_smaller_by_C_T_squared(pair, T):
     ours, d_ours = kd_loss(s, t, None, T=T, alpha=0)
     text, d_text = kd_loss_as_written(s, t, T=T)
     # nn.KLDivLoss() default: mean over all N*C pointwise terms p (log p - log q)
-    assert text == pytest.approx(rel_entr(softmax(t, T), softmax(s, T)).mean(), rel=1e-9, abs=1e-15)
+    assert text == pytest.approx(rel_entr(softmax(t, T=T), softmax(s, T=T)).mean(), rel=1e-9, abs=1e-15)
     assert text == pytest.approx(ours / (C * T**2), rel=1e-9, abs=1e-15)
     np.testing.assert_allclose(d_text, d_ours / (C * T**2), rtol=1e-9, atol=1e-18)
 
@@ -203,7 +203,7 @@ def test_as_written_trains_like_a_learning_rate_C_T2_times_smaller(mnist):
     def run(as_written, lr, batch_size):
         student = MLP([784, 10, 10], rng=2, dtype=np.float64)
         kd = KDLoss(teacher, T=T, alpha=0, as_written=as_written)
-        fit(student, X, y, epochs=1, batch_size=batch_size, loss=kd, hooks=[kd], rng=0,
+        fit(student, X, y, epochs=1, batch_size=batch_size, loss=kd, rng=0,
             optimizer=SGD(student, lr=lr, momentum=0.9), verbose=False)
         return student.state_dict()
 
@@ -341,7 +341,7 @@ def test_distill_as_written_trains_with_the_texts_loss(mnist):
     students = [MLP([784, 8, 10], rng=4) for _ in range(3)]
     kd = KDLoss(teacher, T=4, alpha=0, as_written=True)
     fit(students[0], X, y, epochs=1, batch_size=32, optimizer=SGD(students[0], lr=0.1), loss=kd,
-        hooks=[kd], rng=0, verbose=False)
+        rng=0, verbose=False)
     for student, as_written in zip(students[1:], (True, False)):
         distill(teacher, student, X, y, T=4, alpha=0, epochs=1, batch_size=32,
                 optimizer=SGD(student, lr=0.1), rng=0, as_written=as_written)
@@ -371,3 +371,27 @@ def test_distilled_student_learns_from_a_compressed_teacher(trained_convnet, mni
         kl_after = kd_loss(predict(student, mnist.X_test), teacher_logits, None, T=4, alpha=0)[0]
         assert kl_after < kl_before / 3  # the student moved towards the teacher on unseen digits
         assert evaluate(student, mnist.X_test, mnist.y_test)[1] > 0.8  # without a single hard label
+
+
+def test_fit_calls_a_losss_own_hooks_once_whether_or_not_it_is_also_in_hooks(mnist):
+    """KDLoss is passed once, as loss=; listing it in hooks= as well does not run it twice."""
+    X, y = mnist.X_train[:64], mnist.y_train[:64]
+    teacher = MLP([784, 16, 10], rng=3)
+
+    class Counting(KDLoss):
+        calls = 0
+
+        def on_batch(self, model, xb, yb):
+            type(self).calls += 1
+            super().on_batch(model, xb, yb)
+
+    weights = []
+    for hooks in ([], "self"):
+        student = MLP([784, 8, 10], rng=4)
+        kd = Counting(teacher, T=4, alpha=0.5)
+        Counting.calls = 0
+        fit(student, X, y, epochs=1, batch_size=32, optimizer=SGD(student, lr=0.1), loss=kd,
+            hooks=[kd] if hooks else [], rng=0, verbose=False)
+        assert Counting.calls == 2  # 64 examples, batches of 32: one teacher pass per batch
+        weights.append(student.state_dict()["fc1.weight"])
+    np.testing.assert_array_equal(weights[0], weights[1])

@@ -50,14 +50,14 @@ def test_models_name_the_layer_that_refuses():
 
 
 @pytest.mark.parametrize("fn, match", [
-    (lambda: F.conv2d(np.zeros((1, 28, 28)), np.zeros((2, 1, 3, 3)), None), r"x must be a 4-D array"),
-    (lambda: F.conv2d(np.zeros((1, 1, 5, 5)), np.zeros((2, 3, 3)), None), r"w must be a 4-D array"),
-    (lambda: F.conv2d(np.zeros((1, 2, 5, 5)), np.zeros((4, 1, 3, 3)), None),
+    (lambda: F.conv2d_forward(np.zeros((1, 28, 28)), np.zeros((2, 1, 3, 3)), None), r"x must be a 4-D array"),
+    (lambda: F.conv2d_forward(np.zeros((1, 1, 5, 5)), np.zeros((2, 3, 3)), None), r"w must be a 4-D array"),
+    (lambda: F.conv2d_forward(np.zeros((1, 2, 5, 5)), np.zeros((4, 1, 3, 3)), None),
      r"x has 2 input channels but weight expects 1"),
-    (lambda: F.conv2d(np.zeros((1, 1, 5, 5)), np.zeros((4, 1, 3, 3)), np.zeros(3)),
+    (lambda: F.conv2d_forward(np.zeros((1, 1, 5, 5)), np.zeros((4, 1, 3, 3)), np.zeros(3)),
      r"b must have shape \(4,\)"),
-    (lambda: F.linear(np.zeros((2, 3)), np.zeros((4, 5)), None), r"x has 3 features .* w expects 5"),
-    (lambda: F.max_pool2d(np.zeros((4, 4))), r"x must be a 4-D array"),
+    (lambda: F.linear_forward(np.zeros((2, 3)), np.zeros((4, 5)), None), r"x has 3 features .* w expects 5"),
+    (lambda: F.max_pool2d_forward(np.zeros((4, 4))), r"x must be a 4-D array"),
 ])
 def test_functional_checks_shapes(fn, match):
     with pytest.raises(ValueError, match=match):

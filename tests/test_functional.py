@@ -109,21 +109,21 @@ def test_conv2d_d2l_hand_case():
     # e.g. 19 = 0*0 + 1*1 + 3*2 + 4*3
     x = np.arange(9.0).reshape(1, 1, 3, 3)
     k = np.arange(4.0).reshape(1, 1, 2, 2)
-    out, _ = F.conv2d(x, k, None)
+    out, _ = F.conv2d_forward(x, k, None)
     np.testing.assert_array_equal(out, [[[[19.0, 25.0], [37.0, 43.0]]]])
 
 
 def test_conv2d_padding_and_stride_hand_case():
     # padding 1 around a 2x2 image of ones, a 2x2 kernel of ones, stride 2:
     # every window holds exactly one image pixel, so every output is 1 (+ bias 0.5)
-    out, _ = F.conv2d(np.ones((1, 1, 2, 2)), np.ones((1, 1, 2, 2)), np.array([0.5]), 2, 1)
+    out, _ = F.conv2d_forward(np.ones((1, 1, 2, 2)), np.ones((1, 1, 2, 2)), np.array([0.5]), 2, 1)
     np.testing.assert_array_equal(out, np.full((1, 1, 2, 2), 1.5))
 
 
 @given(conv_problems())
 def test_conv2d_equals_naive_loops(problem):
     x, w, b, s, p = problem
-    out, _ = F.conv2d(x, w, b, s, p)
+    out, _ = F.conv2d_forward(x, w, b, s, p)
     np.testing.assert_allclose(out, naive_conv2d(x, w, b, s, p), rtol=1e-12, atol=1e-12)
     assert out.flags.c_contiguous
 
@@ -135,7 +135,7 @@ def test_conv2d_backward_matches_finite_differences(problem):
     inputs = {"x": x, "w": w, "b": b}
 
     def forward(x, w, b):
-        return F.conv2d(x, w, b, s, p)
+        return F.conv2d_forward(x, w, b, s, p)
 
     def backward(dout, cache):
         dx, dw, db = F.conv2d_backward(dout, cache)
@@ -150,7 +150,7 @@ def test_conv2d_keeps_float32():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, 3, 6, 6)).astype(np.float32)
     w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
-    out, cache = F.conv2d(x, w, np.zeros(4, np.float32), 1, 1)
+    out, cache = F.conv2d_forward(x, w, np.zeros(4, np.float32), 1, 1)
     dx, dw, db = F.conv2d_backward(np.ones_like(out), cache)
     assert out.dtype == dx.dtype == dw.dtype == db.dtype == np.float32
 
@@ -161,7 +161,7 @@ def test_max_pool2d_hand_case():
                   [3.0, 4.0, 1.0, 1.0],
                   [0.0, 0.0, 2.0, 2.0],
                   [9.0, 0.0, 2.0, 8.0]]).reshape(1, 1, 4, 4)
-    out, cache = F.max_pool2d(x, 2)
+    out, cache = F.max_pool2d_forward(x, 2)
     np.testing.assert_array_equal(out[0, 0], [[4.0, 5.0], [9.0, 8.0]])
     dx = F.max_pool2d_backward(np.array([[[[10.0, 20.0], [30.0, 40.0]]]]), cache)
     expected = np.zeros((4, 4))
@@ -172,7 +172,7 @@ def test_max_pool2d_hand_case():
 def test_max_pool2d_ties_go_to_the_first_maximum():
     # convention: the first maximum in row-major window order gets the whole gradient
     x = np.full((1, 1, 2, 2), 7.0)
-    out, cache = F.max_pool2d(x, 2)
+    out, cache = F.max_pool2d_forward(x, 2)
     dx = F.max_pool2d_backward(np.ones_like(out), cache)
     np.testing.assert_array_equal(dx[0, 0], [[1.0, 0.0], [0.0, 0.0]])
 
@@ -180,7 +180,7 @@ def test_max_pool2d_ties_go_to_the_first_maximum():
 @given(st.one_of(pool_problems(), pool_problems(ties=True)))
 def test_max_pool2d_equals_naive_loops_and_routes_to_argmax(problem):
     x, k, s = problem
-    out, cache = F.max_pool2d(x, k, s)
+    out, cache = F.max_pool2d_forward(x, k, s)
     ref, where = naive_max_pool2d(x, k, s)
     np.testing.assert_array_equal(out, ref)
     # backward with dout = 1 counts how many windows pick each input (overlaps add up)
@@ -195,7 +195,7 @@ def test_max_pool2d_propagates_nan():
     # as np.argmax / PyTorch: a window holding NaN outputs NaN and its first NaN is the argmax
     x = np.array([[1.0, np.nan, 5.0, 2.0],
                   [np.nan, 4.0, 1.0, 1.0]]).reshape(1, 1, 2, 4)
-    out, cache = F.max_pool2d(x, 2)
+    out, cache = F.max_pool2d_forward(x, 2)
     assert np.isnan(out[0, 0, 0, 0]) and out[0, 0, 0, 1] == 5.0
     dx = F.max_pool2d_backward(np.ones_like(out), cache)
     np.testing.assert_array_equal(dx[0, 0], [[0, 1, 1, 0], [0, 0, 0, 0]])
@@ -206,7 +206,7 @@ def test_max_pool2d_propagates_nan():
 def test_max_pool2d_backward_matches_finite_differences(problem):
     x, k, s = problem
     errors = gradcheck_function(
-        lambda x: F.max_pool2d(x, k, s), lambda d, c: {"x": F.max_pool2d_backward(d, c)},
+        lambda x: F.max_pool2d_forward(x, k, s), lambda d, c: {"x": F.max_pool2d_backward(d, c)},
         {"x": x}, rng=1,
     )
     assert errors["x"] < TOL

@@ -93,7 +93,7 @@ def test_ignored_padding_fails_with_the_smallest_input(tmp_path):
         from minicompress.nn import functional as F
 
         def conv2d_forward(x, w, b, stride, padding):
-            return F.conv2d(x, w, b, stride, 0)[0]
+            return F.conv2d_forward(x, w, b, stride, 0)[0]
     """))
     r = results["conv2d_forward"]
     assert r.status == "FAIL"

@@ -256,19 +256,99 @@ def test_load_state_dict_errors_name_the_key(edit, match):
         np.testing.assert_array_equal(p, before[name])
 
 
-def test_sequential_replace_and_get_submodule():
+def test_sequential_set_submodule_and_get_submodule():
     model = ConvNet()
     new_fc = Linear(16 * 13 * 13, 10, rng=7)
-    model.replace("fc", new_fc)
+    model.set_submodule("fc", new_fc)
     assert model.get_submodule("fc") is new_fc and model.fc is new_fc
     with pytest.raises(ValueError, match="'fc2' does not exist"):
-        model.replace("fc2", new_fc)
+        model.set_submodule("fc2", new_fc)
     with pytest.raises(ValueError, match="'conv9' does not exist"):
         model.get_submodule("conv9")
     with pytest.raises(TypeError, match="must be a Module"):
-        model.replace("fc", np.ones(3))
+        model.set_submodule("fc", np.ones(3))
 
 
+def test_set_submodule_reaches_into_nested_sequentials():
+    inner = Sequential(v=Linear(4, 2, bias=False), u=Linear(2, 3))
+    model = Sequential(flatten=Flatten(), fc1=inner)
+    new_u = Linear(2, 3, rng=9)
+    model.set_submodule("fc1.u", new_u)
+    assert model.fc1.u is new_u and list(model.fc1) == [inner.v, new_u]
+
+
+# -- torch.nn.Sequential idioms: each behaves as in PyTorch --------------------------
+def _images(n=3):
+    return np.random.default_rng(1).standard_normal((n, 1, 28, 28)).astype(np.float32)
+
+
+def test_assigning_a_child_attribute_replaces_what_forward_runs():
+    model, x = ConvNet(), _images()
+    before = model(x)
+    zero_fc = Linear(16 * 13 * 13, 10)
+    zero_fc.params["weight"][...] = 0
+    zero_fc.params["bias"][...] = 1.5
+    model.fc = zero_fc
+    assert model.fc is zero_fc and list(model.children()) == ["conv1", "relu", "pool", "flatten", "fc"]
+    np.testing.assert_array_equal(model(x), np.full((3, 10), 1.5, np.float32))
+    assert not np.array_equal(before, model(x))
+    assert "fc.weight" in dict(model.named_parameters())  # the new child's parameters
+
+
+def test_assigning_a_non_module_to_a_child_name_raises():
+    model = ConvNet()
+    with pytest.raises(TypeError, match="child 'fc' .* must be a Module"):
+        model.fc = np.ones((10, 2704))
+    assert isinstance(model.fc, Linear)
+    model.note = "plain attributes still work"  # a name that is not a child
+    assert model.note == "plain attributes still work" and "note" not in model.children()
+
+
+def test_assigning_a_module_to_a_new_name_appends_it_as_pytorch_does():
+    model = Sequential(fc=Linear(3, 2))
+    model.act = ReLU()
+    assert list(model.children()) == ["fc", "act"] and len(model) == 2
+
+
+def test_iteration_and_list_yield_the_children_in_order():
+    model = ConvNet()
+    kinds = [type(layer).__name__ for layer in model]
+    assert kinds == ["Conv2d", "ReLU", "MaxPool2d", "Flatten", "Linear"]
+    assert list(model) == list(model.children().values()) and len(model) == 5
+
+
+def test_integer_indexing_and_negative_indices():
+    model = ConvNet()
+    assert model[0] is model.conv1 and model[-1] is model.fc and model[4] is model.fc
+    with pytest.raises(IndexError, match="out of range"):
+        model[5]
+    with pytest.raises(TypeError, match="integers or slices; got str.*get_submodule"):
+        model["fc"]
+
+
+def test_slicing_gives_a_sequential_of_the_same_children():
+    model, x = ConvNet(), _images()
+    head, tail = model[:1], model[1:]
+    assert isinstance(tail, Sequential) and list(tail.children()) == ["relu", "pool", "flatten", "fc"]
+    assert tail.fc is model.fc  # the same objects, as torch's slicing
+    np.testing.assert_array_equal(tail(head(x)), model(x))
+    assert list(model[::2].children()) == ["conv1", "pool", "fc"]
+
+
+def test_setitem_delitem_and_append():
+    model = Sequential(Linear(3, 4), ReLU(), Linear(4, 2))
+    new = Linear(4, 2, rng=3)
+    model[-1] = new
+    assert model[2] is new and list(model.children()) == ["0", "1", "2"]
+    del model[1]
+    assert list(model.children()) == ["0", "1"] and model[1] is new  # renumbered, as PyTorch
+    model.append(ReLU())
+    assert list(model.children()) == ["0", "1", "2"] and isinstance(model[2], ReLU)
+    named = ConvNet()
+    del named[1:4]
+    assert list(named.children()) == ["conv1", "fc"]  # named children keep their names
+    with pytest.raises(ValueError, match="taken"):
+        Sequential(**{"1": ReLU()}).append(ReLU())
 # ----------------------------------------------------------------------------- initialisation
 @pytest.mark.parametrize("layer, fan_in", [
     (Linear(200, 300, rng=0), 200),

@@ -52,7 +52,7 @@ def test_quarter_of_fc1_loses_at_most_one_point_after_fine_tuning(trained_lenet3
     r = rank_for_budget(fc1, fc1.num_parameters() // 4)
     fact = factorize_linear(fc1, r)
     assert fact.num_parameters() <= fc1.num_parameters() / 4
-    model.replace("fc1", fact)
+    model.set_submodule("fc1", fact)
     fit(model, mnist.X_train, mnist.y_train, epochs=2, batch_size=64,
         optimizer=SGD(model, lr=0.01, momentum=0.9), rng=0, verbose=False)
     after = evaluate(model, mnist.X_test, mnist.y_test)[1]

@@ -26,7 +26,8 @@ from minicompress.nn import functional as F
 
 
 def conv_out(x, layer, weight):
-    return F.conv2d(x, weight.astype(x.dtype), layer.params.get("bias"), layer.stride, layer.padding)[0]
+    bias = layer.params.get("bias")
+    return F.conv2d_forward(x, weight.astype(x.dtype), bias, layer.stride, layer.padding)[0]
 
 
 # ----------------------------------------------------------------------------- Linear

@@ -15,19 +15,19 @@ from minicompress.quantize import (
     QuantLinear,
     ShadowClip,
     convert_qat,
-    fake_quantize,
     fake_quantize_backward,
+    fake_quantize_forward,
     prepare_qat,
     quantize_weights,
 )
 from tests.strategies import seeded_normal
 
 
-# ----------------------------------------------------------------------------- fake_quantize
+# ----------------------------------------------------------------------------- fake_quantize_forward
 def test_fake_quantize_hand_case_and_ste_window():
     # S = 0.5, Z = 0, codes [-4, 3]: the clipping window is [S*(-4), S*3] = [-2, 1.5]
     x = np.array([-2.5, -2.0, -1.99, 0.2, 1.5, 1.5000001, 1.74, 1.76])
-    out, cache = fake_quantize(x, 0.5, 0, -4, 3)
+    out, cache = fake_quantize_forward(x, 0.5, 0, -4, 3)
     np.testing.assert_allclose(out, [-2.0, -2.0, -2.0, 0.0, 1.5, 1.5, 1.5, 1.5])
     dx = fake_quantize_backward(np.ones_like(x), cache)
     # closed window: both ends pass; just beyond 1.5 does not, although 1.5000001 and 1.74
@@ -38,7 +38,7 @@ def test_fake_quantize_hand_case_and_ste_window():
 def test_fake_quantize_with_zero_point():
     # S = 0.1, Z = 10, codes [0, 255]: window [-1.0, 24.5]
     x = np.array([-1.04, -1.0, 0.0, 0.04, 24.5, 24.6])
-    out, cache = fake_quantize(x, 0.1, 10, 0, 255)
+    out, cache = fake_quantize_forward(x, 0.1, 10, 0, 255)
     np.testing.assert_allclose(out, [-1.0, -1.0, 0.0, 0.0, 24.5, 24.5], atol=1e-12)
     np.testing.assert_array_equal(cache, [False, True, True, True, True, False])
 
@@ -47,7 +47,7 @@ def test_fake_quantize_with_zero_point():
 def test_ste_is_the_exact_indicator_of_the_clipping_window(x, scale, z):
     x = 3 * x
     dout = np.linspace(-1, 1, x.size)
-    out, cache = fake_quantize(x, scale, z, -8, 7)
+    out, cache = fake_quantize_forward(x, scale, z, -8, 7)
     dx = fake_quantize_backward(dout, cache)
     lo, hi = scale * (-8 - z), scale * (7 - z)
     np.testing.assert_array_equal(dx, dout * ((x >= lo) & (x <= hi)))
@@ -67,7 +67,7 @@ def test_ste_equals_finite_differences_of_the_clip_surrogate_away_from_its_kinks
     if x.size == 0:
         return
     dout = np.cos(np.arange(x.size))
-    _, cache = fake_quantize(x, scale, z, -8, 7)
+    _, cache = fake_quantize_forward(x, scale, z, -8, 7)
     analytic = fake_quantize_backward(dout, cache)
     numeric = numerical_gradient(lambda: float(np.sum(dout * np.clip(x, lo, hi))), x, h)
     assert relative_error(analytic, numeric) < 1e-7
@@ -76,18 +76,19 @@ def test_ste_equals_finite_differences_of_the_clip_surrogate_away_from_its_kinks
 def test_ste_is_not_the_true_derivative():
     """Away from rounding ties the real fake-quant function is flat: its derivative is 0."""
     x = np.array([0.1, 0.3, 0.62])
-    numeric = numerical_gradient(lambda: float(np.sum(fake_quantize(x, 0.25, 0, -4, 3)[0])), x)
+    numeric = numerical_gradient(lambda: float(np.sum(fake_quantize_forward(x, 0.25, 0, -4, 3)[0])), x)
     np.testing.assert_array_equal(numeric, 0.0)
-    np.testing.assert_array_equal(fake_quantize_backward(np.ones(3), fake_quantize(x, 0.25, 0, -4, 3)[1]), 1)
+    _, window = fake_quantize_forward(x, 0.25, 0, -4, 3)
+    np.testing.assert_array_equal(fake_quantize_backward(np.ones(3), window), 1)
 
 
 def test_fake_quantize_bad_input():
     with pytest.raises(ValueError, match="non-finite"):
-        fake_quantize(np.array([np.nan]), 1.0)
+        fake_quantize_forward(np.array([np.nan]), 1.0)
     with pytest.raises(ValueError, match="scale must be in"):
-        fake_quantize(np.ones(2), 0.0)
+        fake_quantize_forward(np.ones(2), 0.0)
     with pytest.raises(ValueError, match="zero_point must lie"):
-        fake_quantize(np.ones(2), 1.0, 200)
+        fake_quantize_forward(np.ones(2), 1.0, 200)
 
 
 # ----------------------------------------------------------------------------- QAT layers
@@ -111,7 +112,7 @@ def test_qat_linear_gradients_against_finite_differences(scheme):
     b = layer.params["bias"]
 
     def f():
-        return float(np.sum(dout * F.linear(x, w_hat, b)[0]))
+        return float(np.sum(dout * F.linear_forward(x, w_hat, b)[0]))
 
     # dx and db are exact derivatives (the layer is linear in x and b)
     assert relative_error(dx, numerical_gradient(lambda: float(np.sum(dout * layer.forward(x))), x)) < 1e-7
@@ -133,7 +134,7 @@ def test_qat_conv_gradients_against_finite_differences():
     w_hat = layer.encode().dequantize(np.float64)
 
     def f():
-        return float(np.sum(dout * F.conv2d(x, w_hat, layer.params["bias"], 1, 1)[0]))
+        return float(np.sum(dout * F.conv2d_forward(x, w_hat, layer.params["bias"], 1, 1)[0]))
 
     assert relative_error(dx, numerical_gradient(lambda: float(np.sum(dout * layer.forward(x))), x)) < 1e-7
     assert relative_error(grads["weight"], numerical_gradient(f, w_hat)) < 1e-7  # all |w| < 1

@@ -230,7 +230,7 @@ class CompressedLinear(_CompressedLayer):
     """``y = x W_hat^T + b`` with W_hat decoded from a :class:`CompressedWeight` (out, in)."""
 
     def forward(self, x):
-        out, _ = F.linear(x, self.params["weight"], self.params.get("bias"))
+        out, _ = F.linear_forward(x, self.params["weight"], self.params.get("bias"))
         return out
 
     def macs(self, x_shape) -> tuple[int, int]:
@@ -245,7 +245,8 @@ class CompressedConv2d(_CompressedLayer):
         self.stride, self.padding = stride, padding
 
     def forward(self, x):
-        out, _ = F.conv2d(x, self.params["weight"], self.params.get("bias"), self.stride, self.padding)
+        out, _ = F.conv2d_forward(x, self.params["weight"], self.params.get("bias"), self.stride,
+                                  self.padding)
         return out
 
     def macs(self, x_shape) -> tuple[int, int]:

@@ -93,7 +93,7 @@ def _factorize(model, name, rank):
     with warnings.catch_warnings():  # a rank past break-even is the caller's choice; keep going
         warnings.simplefilter("ignore", UserWarning)
         new = factorize_linear(layer, rank) if isinstance(layer, Linear) else factorize_conv(layer, rank)
-    model.replace(name, new)
+    model.set_submodule(name, new)
 
 
 def _weights_under(model, name) -> dict[str, np.ndarray]:
@@ -173,7 +173,7 @@ def compress(model, plan: dict, *, data=None, epochs: int = 1, lr: float = 1e-3,
             continue  # factorised only (or nothing): plain fp32 layers
         for sub in [name] if p.rank is None else weight_layer_names(model.get_submodule(name)):
             full = name if p.rank is None else f"{name}.{sub}"
-            model.replace(full, compress_layer(model.get_submodule(full), p.bits,
+            model.set_submodule(full, compress_layer(model.get_submodule(full), p.bits,
                                                per_channel=per_channel, storage=storage))
     return model
 

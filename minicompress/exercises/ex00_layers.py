@@ -22,7 +22,7 @@ def relu_backward(dout, x):
 
 def conv2d_forward(x, w, b, stride, padding):
     """Reference: the im2col + GEMM convolution of the library."""
-    return F.conv2d(x, w, b, stride, padding)[0]
+    return F.conv2d_forward(x, w, b, stride, padding)[0]
 
 
 def _linear_args():

@@ -7,12 +7,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..grading import Check, allclose
-from ..quantize import binarize, fake_quantize, int8_quantize, pack_signs, ternarize, xnor_matmul
+from ..quantize import binarize, fake_quantize_forward, int8_quantize, pack_signs, ternarize, xnor_matmul
 
 
 def ste_backward(dout, x, scale, zero_point, qmin, qmax):
     """Reference: dout where S (qmin - Z) <= x <= S (qmax - Z) (closed), else 0."""
-    return dout * fake_quantize(x, scale, zero_point, qmin, qmax)[1]
+    return dout * fake_quantize_forward(x, scale, zero_point, qmin, qmax)[1]
 
 
 def xnor_dot(a_bits, b_bits, k):

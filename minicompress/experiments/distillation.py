@@ -285,7 +285,7 @@ def soft_targets(ctx: TourContext, temperatures=TEMPERATURES, index=None):
         second = np.sort(p, axis=1)[:, -2]
         index = int(np.flatnonzero(right)[second[right].argmax()])
     z = model(Xt[index : index + 1])[0]
-    return np.stack([softmax(z, T) for T in temperatures]), int(yt[index]), Xt[index, 0]
+    return np.stack([softmax(z, T=T) for T in temperatures]), int(yt[index]), Xt[index, 0]
 
 
 def make_figures(ctx: TourContext, outdir) -> list:

@@ -55,7 +55,7 @@ def _factorised(ctx, base_name, layer_name, make, label, epochs):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # ranks past break-even are shown on purpose
         new = make(layer)
-    model.replace(layer_name, new)
+    model.set_submodule(layer_name, new)
     before = _accuracy(model, ctx)
     _fine_tune(model, ctx, epochs)
     after = _accuracy(model, ctx)

@@ -3,7 +3,7 @@ smaller Linear/Conv2d layers computing (a low-rank approximation of) the same ma
 
 Because the factors are ordinary Linear/Conv2d layers, training (``fit``), the parameter
 count and the MAC count see the factorised model with no new layer class.  Replace a layer
-in a model with ``model.replace("fc1", factorize_linear(model.fc1, rank))``.
+in a model with ``model.set_submodule("fc1", factorize_linear(model.fc1, rank))``.
 
 Where the parameters go (m x n weight matrix, rank r; biases stay as they were):
 

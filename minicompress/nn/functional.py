@@ -1,7 +1,11 @@
 """Pure forward/backward functions of the NN stack.
 
-Every ``*_forward`` style function returns ``(out, cache)`` and its backward twin takes
-``(dout, cache)``; the backward sits right below the forward and mirrors it step by step.
+Every ``<op>_forward`` function returns ``(out, cache)`` and its twin ``<op>_backward``
+takes ``(dout, cache)`` (the CS231n convention); the backward sits right below the forward
+and mirrors it step by step.  The names differ from PyTorch's ``F.linear``, ``F.relu``,
+``F.conv2d`` on purpose: those return an array, these a pair.  ``softmax``,
+``log_softmax`` (arrays) and ``cross_entropy`` (``(loss, dlogits)``) keep PyTorch's names
+because they return what those names promise.
 
 Shapes use one letter scheme everywhere: ``N`` batch, ``C`` channels, ``H, W`` height and
 width, ``C_out`` output channels, ``kh, kw`` kernel size, ``H', W'`` output size with::
@@ -22,13 +26,13 @@ __all__ = [
     "im2col",
     "im2col_t",
     "col2im",
-    "linear",
+    "linear_forward",
     "linear_backward",
-    "relu",
+    "relu_forward",
     "relu_backward",
-    "conv2d",
+    "conv2d_forward",
     "conv2d_backward",
-    "max_pool2d",
+    "max_pool2d_forward",
     "max_pool2d_backward",
     "softmax",
     "log_softmax",
@@ -80,7 +84,7 @@ def _layout(N: int, C: int, kh: int, kw: int, Ho: int, Wo: int, batch_first: boo
 def _patches(x: np.ndarray, kh: int, kw: int, stride: int, padding: int, *, batch_first: bool = True):
     """Every kh x kw receptive field of ``x`` as a column: (N, C*kh*kw, H'*W').
 
-    This is the layout :func:`conv2d` works in (``torch.nn.functional.unfold``'s): column
+    This is the layout :func:`conv2d_forward` works in (``torch.nn.functional.unfold``'s): column
     ``i*W' + j`` of image n is the patch under output pixel (i, j), in (C, kh, kw) order,
     so ``weight.reshape(C_out, -1) @ cols[n]`` is image n's output, already channels-first.
     With ``batch_first=False`` the same numbers come as one (C*kh*kw, N*H'*W') matrix
@@ -139,7 +143,7 @@ def im2col(x: np.ndarray, kh: int, kw: int, stride: int = 1, padding: int = 0) -
         Row ``n*H'*W' + i*W' + j`` holds the patch under output pixel (i, j) of image n,
         flattened in (C, kh, kw) order -- the order of ``weight.reshape(C_out, -1)``, so
         that ``im2col(x) @ weight.reshape(C_out, -1).T`` is the convolution as one GEMM.
-        (:func:`conv2d` uses the transposed, per-image layout of the same numbers, which
+        (:func:`conv2d_forward` uses the transposed, per-image layout of the same numbers, which
         needs no transpose of its output.)
     """
     _check_rank(x, "x", 4, "(N, C, H, W)")
@@ -177,7 +181,7 @@ def col2im(
 
 
 # ----------------------------------------------------------------------------- linear
-def linear(x: np.ndarray, w: np.ndarray, b: np.ndarray | None):
+def linear_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None):
     """y = x W^T + b.  x: (N, in), w: (out, in) (PyTorch layout), b: (out,) -> y: (N, out)."""
     _check_rank(x, "x", 2, "(N, in_features)")
     _check_rank(w, "w", 2, "(out_features, in_features)")
@@ -202,7 +206,7 @@ def linear_backward(dout: np.ndarray, cache):
 
 
 # ----------------------------------------------------------------------------- relu
-def relu(x: np.ndarray):
+def relu_forward(x: np.ndarray):
     """y = max(x, 0).  Convention at the kink: the gradient at x == 0 is 0 (as PyTorch)."""
     mask = x > 0
     return x * mask, mask
@@ -214,7 +218,7 @@ def relu_backward(dout: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- conv2d
-def conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: int = 1, padding: int = 0):
+def conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: int = 1, padding: int = 0):
     """2-D cross-correlation (what deep-learning frameworks call convolution), as a GEMM.
 
     out[n, o, i, j] = b[o] + sum_{c, p, q} w[o, c, p, q] * x_pad[n, c, i*s + p, j*s + q]
@@ -253,7 +257,7 @@ def conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: int = 1, 
 
 
 def conv2d_backward(dout: np.ndarray, cache, *, need_dx: bool = True):
-    """Backward of :func:`conv2d`; returns (dx or None, dw, db or None).
+    """Backward of :func:`conv2d_forward`; returns (dx or None, dw, db or None).
 
     With D_n = dout[n] laid out as (C_out, H'*W') and cols_n image n's patch columns:
     dW = sum_n D_n cols_n^T,  db = sum of D over n and pixels,  dcols_n = W_flat^T D_n,
@@ -275,7 +279,7 @@ def conv2d_backward(dout: np.ndarray, cache, *, need_dx: bool = True):
 
 
 # ----------------------------------------------------------------------------- max pool
-def max_pool2d(x: np.ndarray, kernel_size: int = 2, stride: int | None = None):
+def max_pool2d_forward(x: np.ndarray, kernel_size: int = 2, stride: int | None = None):
     """Max pooling over k x k windows (no padding; floor mode, as PyTorch's default).
 
     x: (N, C, H, W) -> out: (N, C, H', W') with H' = 1 + (H - k) // stride, and

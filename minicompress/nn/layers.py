@@ -47,13 +47,29 @@ class Module:
         for name, child in self.children().items():
             yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
 
-    def get_submodule(self, name: str) -> Module:
-        """The descendant called ``name`` (dotted), e.g. ``model.get_submodule("fc")``."""
+    def get_submodule(self, target: str) -> Module:
+        """The descendant called ``target`` (dotted), e.g. ``model.get_submodule("fc")``."""
         modules = dict(self.named_modules())
-        if name not in modules or name == "":
+        if not isinstance(target, str) or target not in modules or target == "":
             known = [n for n in modules if n]
-            raise ValueError(f"layer name {name!r} does not exist; the model has {known}")
-        return modules[name]
+            raise ValueError(f"layer name {target!r} does not exist; the model has {known}")
+        return modules[target]
+
+    def set_submodule(self, target: str, module: Module) -> None:
+        """Put ``module`` where the descendant ``target`` (dotted) is, as PyTorch's
+        ``Module.set_submodule``: ``model.set_submodule("fc1", factorize_linear(model.fc1, 54))``.
+
+        The parent must be a :class:`Sequential`; ``target`` must exist (nothing is added).
+        """
+        old = self.get_submodule(target)  # raises for an unknown name
+        if not isinstance(module, Module):
+            raise TypeError(f"module must be a Module; got {type(module).__name__}")
+        parent_name, _, child = target.rpartition(".")
+        parent = self.get_submodule(parent_name) if parent_name else self
+        if not isinstance(parent, Sequential):
+            raise ValueError(f"{target!r} ({type(old).__name__}) sits in a {type(parent).__name__}, "
+                             f"which has no replaceable children")
+        setattr(parent, child, module)
 
     # -- parameters --------------------------------------------------------------------
     def named_parameters(self, prefix: str = ""):
@@ -163,7 +179,7 @@ class Linear(Module):
 
     def forward(self, x):
         _check_input(x, "(N, in_features)", 2, 1, self.in_features, repr(self))
-        out, self._cache = F.linear(x, self.params["weight"], self.params.get("bias"))
+        out, self._cache = F.linear_forward(x, self.params["weight"], self.params.get("bias"))
         return out
 
     def backward(self, dout):
@@ -213,7 +229,7 @@ class Conv2d(Module):
 
     def forward(self, x):
         _check_input(x, "(N, C, H, W)", 4, 1, self.in_channels, repr(self))
-        out, self._cache = F.conv2d(
+        out, self._cache = F.conv2d_forward(
             x, self.params["weight"], self.params.get("bias"), self.stride, self.padding
         )
         return out
@@ -236,7 +252,7 @@ class ReLU(Module):
     """y = max(x, 0); the gradient at exactly 0 is taken as 0."""
 
     def forward(self, x):
-        out, self._mask = F.relu(x)
+        out, self._mask = F.relu_forward(x)
         return out
 
     def backward(self, dout):
@@ -256,7 +272,7 @@ class MaxPool2d(Module):
             raise TypeError(f"{self!r}: input must be a numpy array; got {type(x).__name__}")
         if x.ndim != 4:
             raise ValueError(f"{self!r}: input must be 4-D (N, C, H, W); got shape {x.shape} ({x.ndim}-D)")
-        out, self._cache = F.max_pool2d(x, self.kernel_size, self.stride)
+        out, self._cache = F.max_pool2d_forward(x, self.kernel_size, self.stride)
         return out
 
     def backward(self, dout):
@@ -282,13 +298,23 @@ class Sequential(Module):
 
     Children are named: ``Sequential(conv1=Conv2d(1, 16, 3), relu=ReLU(), ...)`` gives the
     state-dict keys ``conv1.weight``, ``conv1.bias``, ...; positional children are named
-    ``"0", "1", ...``.  A child is reached as an attribute (``model.conv1``) and can be
-    replaced with ``model.replace("fc", new_layer)``.
+    ``"0", "1", ...``.  Where its names overlap with ``torch.nn.Sequential``'s, it behaves
+    the same:
+
+    - ``model.fc`` is the child ``fc``; ``model.fc = layer`` replaces it (same place in the
+      order); assigning a Module to a new name appends it as the last child, and assigning
+      anything else to a child's name raises ``TypeError``;
+    - ``len(model)``, ``for layer in model``, ``list(model)``: the children in order;
+    - ``model[0]``, ``model[-1]``: a child by position; ``model[1:]``: a new Sequential of
+      those children (the same objects, under the same names); ``model[i] = layer`` and
+      ``del model[i]``; ``model.append(layer)``.
+
+    A dotted name reaches into nested Sequentials: ``model.set_submodule("fc1.u", layer)``.
     """
 
     def __init__(self, *layers: Module, **named: Module):
         super().__init__()
-        self._modules: dict[str, Module] = {}
+        object.__setattr__(self, "_modules", {})
         for i, layer in enumerate(layers):
             self._add(str(i), layer)
         for name, layer in named.items():
@@ -302,30 +328,76 @@ class Sequential(Module):
     def children(self):
         return dict(self._modules)
 
+    # -- attribute access: children by name --------------------------------------------
     def __getattr__(self, name):
         modules = self.__dict__.get("_modules", {})
         if name in modules:
             return modules[name]
         raise AttributeError(f"{type(self).__name__} has no attribute or child {name!r}")
 
-    def __getitem__(self, name: str) -> Module:
-        return self._modules[name]
+    def __setattr__(self, name, value):
+        modules = self.__dict__.get("_modules")
+        if isinstance(value, Module) and modules is not None:
+            self.__dict__.pop(name, None)
+            self._modules[name] = value  # replaces in place, or appends a new child
+        elif modules is not None and name in modules:
+            raise TypeError(f"cannot assign {type(value).__name__} to child {name!r} of "
+                            f"{type(self).__name__}: a child must be a Module")
+        else:
+            object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        if name in self.__dict__.get("_modules", {}):
+            del self._modules[name]
+        else:
+            object.__delattr__(self, name)
+
+    # -- container protocol: children by position --------------------------------------
+    def _name_at(self, index) -> str:
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+            hint = f" (a child by name is model.{index} or model.get_submodule({index!r}))" \
+                if isinstance(index, str) else ""
+            raise TypeError(f"{type(self).__name__} indices must be integers or slices; got "
+                            f"{type(index).__name__}{hint}")
+        names = list(self._modules)
+        if not -len(names) <= index < len(names):
+            raise IndexError(f"index {index} is out of range for a Sequential of {len(names)} children")
+        return names[index]
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            items = list(self._modules.items())[index]
+            return Sequential(**dict(items))
+        return self._modules[self._name_at(index)]
+
+    def __setitem__(self, index, layer: Module) -> None:
+        name = self._name_at(index)
+        self._add(name, layer)
+
+    def __delitem__(self, index) -> None:
+        """Remove children by position.  Positional children are renumbered "0", "1", ...
+        afterwards, as PyTorch does; named children keep their names."""
+        names = list(self._modules)[index] if isinstance(index, slice) else [self._name_at(index)]
+        positional = all(n == str(i) for i, n in enumerate(self._modules))
+        for name in names:
+            del self._modules[name]
+        if positional:
+            object.__setattr__(self, "_modules", {str(i): m for i, m in enumerate(self._modules.values())})
 
     def __len__(self) -> int:
         return len(self._modules)
 
-    def replace(self, name: str, layer: Module) -> None:
-        """Swap the child called ``name`` (dotted names reach into nested Sequentials)."""
-        head, _, rest = name.partition(".")
-        if head not in self._modules:
-            raise ValueError(f"layer name {name!r} does not exist; children are {list(self._modules)}")
-        if rest:
-            child = self._modules[head]
-            if not isinstance(child, Sequential):
-                raise ValueError(f"layer {head!r} has no children, so {name!r} does not exist")
-            child.replace(rest, layer)
-        else:
-            self._add(head, layer)
+    def __iter__(self):
+        return iter(list(self._modules.values()))
+
+    def append(self, layer: Module) -> Sequential:
+        """Add ``layer`` as the last child, named by its position ``str(len(self))``."""
+        name = str(len(self._modules))
+        if name in self._modules:
+            raise ValueError(f"append would name the new child {name!r}, which is taken; name it "
+                             f"instead: model.<name> = layer")
+        self._add(name, layer)
+        return self
 
     def forward(self, x):
         for layer in self._modules.values():

@@ -174,7 +174,7 @@ def to_sparse(model: Module, *, min_sparsity: float = 0.0) -> Module:
     out = copy.deepcopy(model)
     for name, layer in list(out.named_modules()):
         if isinstance(layer, (Linear, Conv2d)):
-            out.replace(name, _convert(layer, min_sparsity))
+            out.set_submodule(name, _convert(layer, min_sparsity))
     return out
 
 

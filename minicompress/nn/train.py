@@ -68,8 +68,20 @@ def _check_batch(xb, idx, epoch: int, step: int) -> None:
         )
 
 
+HOOK_METHODS = ("on_batch", "after_backward", "after_step")
+
+
 def _hook_calls(hooks, name):
     return [getattr(h, name) for h in hooks if hasattr(h, name)]
+
+
+def _with_loss_hooks(loss, hooks) -> list:
+    """``hooks``, with the loss in front when it has hook methods of its own (a distillation
+    loss needs ``on_batch`` to run its teacher): such a loss is passed once, as ``loss=``."""
+    hooks = list(hooks)
+    if any(callable(getattr(loss, m, None)) for m in HOOK_METHODS) and not any(h is loss for h in hooks):
+        hooks.insert(0, loss)
+    return hooks
 
 
 def fit(
@@ -97,7 +109,9 @@ def fit(
     epochs, batch_size : int
     optimizer : SGD or Adam built on ``model``
     loss : callable ``loss(logits, y_batch) -> (value, dlogits)``; default cross-entropy
-    hooks : iterable of objects with ``on_batch``/``after_backward``/``after_step`` methods
+    hooks : iterable of objects with ``on_batch``/``after_backward``/``after_step`` methods.
+        A ``loss`` that has any of these methods is called as a hook too (first), so a
+        :class:`~minicompress.distill.KDLoss` is passed once, as ``loss=``.
     rng : Generator or int seed; drives the shuffling (and ``augment``)
     validation : optional ``(X_test, y_test)``, evaluated after every epoch
     augment : optional ``augment(xb, rng) -> xb`` applied to each training batch
@@ -123,7 +137,7 @@ def fit(
         raise ValueError(f"X and y must have the same length; got {len(X)} and {len(y)}")
     if len(X) == 0:
         raise ValueError("X is empty; fit needs at least one training example")
-    hooks = list(hooks)
+    hooks = _with_loss_hooks(loss, hooks)
     on_batch = _hook_calls(hooks, "on_batch")
     after_backward = _hook_calls(hooks, "after_backward")
     after_step = _hook_calls(hooks, "after_step")

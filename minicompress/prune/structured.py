@@ -124,8 +124,8 @@ def prune_filters(model, layer_name: str, n_keep: int):
     size = {"in_features": len(cols)} if isinstance(next_layer, Linear) else {"in_channels": n_keep}
     new_next = _new_like(next_layer, params, **size)
     pruned = copy.deepcopy(model)
-    pruned.replace(layer_name, new_conv)
-    pruned.replace(next_name, new_next)
+    pruned.set_submodule(layer_name, new_conv)
+    pruned.set_submodule(next_name, new_next)
     if hasattr(pruned, "channels") and getattr(model, "channels", None) == C_out:
         pruned.channels = n_keep  # ConvNet records its width
     return pruned, kept

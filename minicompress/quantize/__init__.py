@@ -29,8 +29,8 @@ from .qat import (
     QATLinear,
     ShadowClip,
     convert_qat,
-    fake_quantize,
     fake_quantize_backward,
+    fake_quantize_forward,
     prepare_qat,
 )
 from .schemes import SCHEMES, WeightCodes, encode_weight
@@ -39,7 +39,7 @@ from .ternary import ternarize, ternary_threshold
 __all__ = [
     # the public names of DESIGN.md
     "binarize", "binarize_scaled", "ternarize", "int8_quantize", "int8_dequantize",
-    "quantize_affine", "dequantize_affine", "calibrate", "fake_quantize", "quantize_dynamic",
+    "quantize_affine", "dequantize_affine", "calibrate", "fake_quantize_forward", "quantize_dynamic",
     "int_matmul", "xnor_matmul",
     # formulas and helpers
     "binary_scale", "ternary_threshold", "symmetric_quantize", "symmetric_dequantize",

@@ -141,7 +141,7 @@ class IntConv2d(_IntAffine):
     def simulate(self, x):
         w = self.s_w[:, None, None, None] * self.params["weight"]
         b = self.in_qp.scale * self.s_w * self.params["bias"]
-        y, _ = F.conv2d(x, w, b, self.stride, self.padding)
+        y, _ = F.conv2d_forward(x, w, b, self.stride, self.padding)
         return self._fake_quant_out(y)
 
     def macs(self, x_shape):
@@ -152,7 +152,7 @@ class IntMaxPool2d(MaxPool2d):
     """Max pooling on the codes: q -> S (q - Z) is increasing, so max commutes with it."""
 
     def simulate(self, x):
-        return F.max_pool2d(x, self.kernel_size, self.stride)[0]
+        return F.max_pool2d_forward(x, self.kernel_size, self.stride)[0]
 
     def storage_bits(self) -> int:
         return 0

@@ -62,7 +62,7 @@ class QuantLinear(Module):
         return cls(codes, layer.params.get("bias"))
 
     def forward(self, x):
-        out, _ = F.linear(x, self.params["weight"], self.params.get("bias"))
+        out, _ = F.linear_forward(x, self.params["weight"], self.params.get("bias"))
         return out
 
     def storage_bits(self) -> int:
@@ -97,7 +97,8 @@ class QuantConv2d(Module):
         return cls(codes, layer.params.get("bias"), layer.stride, layer.padding)
 
     def forward(self, x):
-        out, _ = F.conv2d(x, self.params["weight"], self.params.get("bias"), self.stride, self.padding)
+        out, _ = F.conv2d_forward(x, self.params["weight"], self.params.get("bias"), self.stride,
+                                  self.padding)
         return out
 
     def storage_bits(self) -> int:
@@ -122,7 +123,7 @@ def replace_layers(model: Module, types: tuple, make) -> Module:
         raise TypeError(f"model must be a Sequential (or a single layer); got {type(model).__name__}")
     for name, mod in list(model.named_modules()):
         if name and isinstance(mod, types):
-            model.replace(name, make(mod))
+            model.set_submodule(name, make(mod))
     return model
 
 

@@ -32,7 +32,7 @@ from ._checks import check_qrange, check_scale, check_weights, check_zero_point
 from .layers import QuantConv2d, QuantLinear, conv_macs, linear_macs, replace_layers
 from .schemes import STE_LIMIT, bias_bits, check_scheme, encode_weight, ste_window
 
-__all__ = ["fake_quantize", "fake_quantize_backward", "clip_window", "QATLinear", "QATConv2d",
+__all__ = ["fake_quantize_forward", "fake_quantize_backward", "clip_window", "QATLinear", "QATConv2d",
            "prepare_qat", "convert_qat", "ShadowClip"]
 
 
@@ -45,7 +45,7 @@ def clip_window(x, scale, zero_point=0, qmin: int = -128, qmax: int = 127) -> np
     return (x >= scale * (qmin - zero_point)) & (x <= scale * (qmax - zero_point))
 
 
-def fake_quantize(x, scale, zero_point=0, qmin: int = -128, qmax: int = 127):
+def fake_quantize_forward(x, scale, zero_point=0, qmin: int = -128, qmax: int = 127):
     """Quantize-dequantize ``x`` in the forward pass; returns ``(out, cache)``.
 
     ``out = S (clip(round(x / S) + Z, qmin, qmax) - Z)``, in the float dtype of ``x``.
@@ -122,7 +122,7 @@ class QATLinear(_QATLayer):
         self._init(layer, scheme, per_channel)
 
     def forward(self, x):
-        out, self._cache = F.linear(x, self._quantized_weight(), self.params.get("bias"))
+        out, self._cache = F.linear_forward(x, self._quantized_weight(), self.params.get("bias"))
         return out
 
     def backward(self, dout):
@@ -148,7 +148,7 @@ class QATConv2d(_QATLayer):
         self.stride, self.padding = layer.stride, layer.padding
 
     def forward(self, x):
-        out, self._cache = F.conv2d(x, self._quantized_weight(), self.params.get("bias"),
+        out, self._cache = F.conv2d_forward(x, self._quantized_weight(), self.params.get("bias"),
                                     self.stride, self.padding)
         return out
 
