@@ -17,7 +17,7 @@ def bitmask_bits(w, bits):
     amax = np.abs(w).max(axis=1, keepdims=True)
     z = int(np.count_nonzero(np.rint(w / np.where(amax > 0, amax, 1.0) * qmax)))
     m, k = w.shape
-    return 64 + 8 * -(-m * k // 8) + 8 * -(-z * bits // 8) + 32 * m
+    return 96 + 8 * -(-m * k // 8) + 8 * -(-z * bits // 8) + 32 * m
 
 def greedy_path(sizes, losses, eps):
     sizes, losses = np.asarray(sizes, float), np.asarray(losses, float)

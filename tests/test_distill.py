@@ -355,7 +355,7 @@ def test_distill_as_written_trains_with_the_texts_loss(mnist):
 @pytest.mark.slow
 def test_distilled_student_learns_from_a_compressed_teacher(trained_convnet, mnist):
     """The trained ConvNet pruned 80% (prune_model) or with int8 weights (QuantConv2d /
-    QuantLinear layers from quantize_weights) teaches with no special code (section 2.3)."""
+    CompressedLinear layers from quantize_weights) teaches with no special code (section 2.3)."""
     from minicompress.prune import prune_model
     from minicompress.quantize import quantize_weights
 

@@ -95,7 +95,9 @@ def test_per_channel_error_bound_is_below_per_tensor_channel_by_channel(w):
     # each channel's error is within its own half step s_c/254, and s_c <= s_t
     assert np.all(err_c <= s_c / 254 * (1 + 1e-9))
     assert np.all(s_c <= s_t)
-    np.testing.assert_allclose(s_c, np.abs(w).reshape(5, -1).max(axis=1))
+    # max|w| of float64 weights, rounded up to the next float32 (the precision it is stored in)
+    amax = np.abs(w).reshape(5, -1).max(axis=1)
+    assert np.all(s_c >= amax) and np.all(s_c <= amax * (1 + 2**-23))
 
 
 def test_per_channel_can_lose_on_a_lucky_channel():

@@ -5,20 +5,21 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from minicompress.formats import CompressedConv2d, CompressedLinear
+from minicompress.metrics import layer_macs
 from minicompress.nn import Conv2d, ConvNet, Linear, Sequential
 from minicompress.nn import functional as F
 from minicompress.nn.gradcheck import numerical_gradient, relative_error
 from minicompress.quantize import (
     QATConv2d,
     QATLinear,
-    QuantConv2d,
-    QuantLinear,
     ShadowClip,
     convert_qat,
     fake_quantize_backward,
     fake_quantize_forward,
     prepare_qat,
     quantize_weights,
+    quantized_values,
 )
 from tests.strategies import seeded_normal
 
@@ -108,7 +109,7 @@ def test_qat_linear_gradients_against_finite_differences(scheme):
     x = rng.standard_normal((5, 6))
     dout = rng.standard_normal((5, 4))
     dx, grads = _wrapped_grads(layer, x, dout)
-    w_hat = layer.encode().dequantize(np.float64)
+    w_hat = quantized_values(layer.params["weight"], layer.scheme)
     b = layer.params["bias"]
 
     def f():
@@ -131,7 +132,7 @@ def test_qat_conv_gradients_against_finite_differences():
     x = rng.standard_normal((2, 2, 5, 5))
     dout = rng.standard_normal((2, 3, 5, 5))
     dx, grads = _wrapped_grads(layer, x, dout)
-    w_hat = layer.encode().dequantize(np.float64)
+    w_hat = quantized_values(layer.params["weight"], layer.scheme)
 
     def f():
         return float(np.sum(dout * F.conv2d_forward(x, w_hat, layer.params["bias"], 1, 1)[0]))
@@ -156,15 +157,15 @@ def test_prepare_and_convert_qat():
     assert isinstance(model.fc, Linear)  # the original is untouched
     np.testing.assert_array_equal(qat.fc.params["weight"], model.fc.params["weight"])  # shadow copy
     frozen = convert_qat(qat)
-    assert isinstance(frozen.conv1, QuantConv2d) and isinstance(frozen.fc, QuantLinear)
+    assert isinstance(frozen.conv1, CompressedConv2d) and isinstance(frozen.fc, CompressedLinear)
     x = np.random.default_rng(0).standard_normal((3, 1, 28, 28)).astype(np.float32)
     np.testing.assert_allclose(frozen(x), qat(x), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(frozen(x), quantize_weights(model, "binary")(x), rtol=1e-5, atol=1e-6)
     assert qat.fc.storage_bits() == frozen.fc.storage_bits()
     # packed bits: fc 4*13*13*10 = 6760 signs -> 845 bytes, 10 alphas, 10 biases, 2 headers
     assert frozen.fc.storage_bits() == 64 + 8 * 845 + 32 * 10 + (32 + 32 * 10)
-    assert frozen.fc.macs((1, 676)) == (6760, 6760)
-    assert frozen.conv1.macs((1, 1, 28, 28)) == (36 * 26 * 26, 36 * 26 * 26)
+    assert layer_macs(frozen.fc, (1, 676)) == (6760, 6760)
+    assert layer_macs(frozen.conv1, (1, 1, 28, 28)) == (36 * 26 * 26, 36 * 26 * 26)
 
 
 def test_shadow_clip_hook_keeps_weights_in_the_window():

@@ -12,7 +12,7 @@ from ..grading import Check
 
 def bitmask_bits(w, bits):
     """Reference: bits of ``w`` (m, k) quantized per row to ``bits`` bits, stored as a bitmask."""
-    return combine.compress_weight(w, bits, storage="bitmask").storage_bits()
+    return combine.compress_weight(w, bits, storage="bitmask").bits
 
 
 def greedy_path(sizes, losses, eps):
@@ -52,7 +52,7 @@ def _same_path(expected, got) -> bool:
     return [tuple(int(i) for i in s) for s in expected] == [tuple(int(i) for i in s) for s in got]
 
 
-# tutorial 06: the 2 x 8 layer with four survivors (176 bits), and a survivor that rounds to 0
+# tutorial 06: the 2 x 8 layer with four survivors (208 bits), and a survivor that rounds to 0
 _W = np.zeros((2, 8))
 _W[0, [1, 5]] = [0.5, -1.0]
 _W[1, [0, 7]] = [2.0, 0.25]

@@ -10,7 +10,10 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_array", "check_int", "check_float", "check_finite", "check_rng"]
+__all__ = ["check_array", "check_int", "check_float", "check_finite", "check_rng", "check_bool",
+           "check_weights",
+           "check_bits", "check_scale", "check_codes", "check_qrange", "check_zero_point",
+           "smallest_int_dtype"]
 
 
 def check_array(x, name: str, *, ndim: int | None = None, finite: bool = False) -> np.ndarray:
@@ -76,6 +79,13 @@ def check_float(
     return value
 
 
+def check_bool(value, name: str) -> bool:
+    """``True`` or ``False`` (numpy's bool too); anything else, "no" or 1 included, is refused."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {value!r} ({type(value).__name__})")
+    return bool(value)
+
+
 def check_rng(rng, name: str = "rng") -> np.random.Generator:
     """Accept a ``np.random.Generator`` or an int seed; anything else is an error.
 
@@ -90,3 +100,90 @@ def check_rng(rng, name: str = "rng") -> np.random.Generator:
         f"{name} must be a numpy Generator or an int seed, e.g. np.random.default_rng(0); "
         f"got {rng!r}"
     )
+
+
+# ----------------------------------------------------------------------------- quantization
+def check_weights(w, name: str = "w") -> np.ndarray:
+    """A finite, non-empty floating array (integers are promoted to float64)."""
+    w = check_array(w, name, finite=True)
+    if w.size == 0:
+        raise ValueError(f"{name} is empty (shape {w.shape}); quantization needs at least one value")
+    return w
+
+
+def check_bits(bits, name: str = "bits", *, low: int = 2, high: int = 16, hint: str = "") -> int:
+    """A bit width in ``low..high`` (2..16 by default: 1 bit is binarize, more than 16 is not
+    quantization).  Every bit width of the package is checked here, with the range its caller
+    supports."""
+    bits = check_int(bits, name)
+    if not low <= bits <= high:
+        raise ValueError(f"{name} must be in {low}..{high}; got {bits}{hint}")
+    return bits
+
+
+def check_scale(scale, name: str = "scale", *, channels: int | None = None):
+    """A finite scale > 0: a real number, or (if ``channels``) a 1-D array of that length.
+
+    Returns a Python float or a float64 array.
+    """
+    if np.ndim(scale) == 0:
+        if isinstance(scale, (np.ndarray, np.generic)):
+            scale = scale.item()
+        return check_float(scale, name, low=0.0, low_open=True)
+    arr = check_array(scale, name, ndim=1).astype(np.float64)
+    if channels is None:
+        raise ValueError(f"{name} must be a single number here; got an array of shape {arr.shape}")
+    if arr.shape != (channels,):
+        raise ValueError(
+            f"{name} must hold one value per output channel, shape ({channels},); got {arr.shape}"
+        )
+    bad = ~(np.isfinite(arr) & (arr > 0))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"{name} must be finite and > 0 for every channel; got {arr[i]} at index {i}")
+    return arr
+
+
+def check_codes(q, name: str, qmin: int, qmax: int) -> np.ndarray:
+    """An integer array whose values all lie in ``[qmin, qmax]``."""
+    q = np.asarray(q)
+    if q.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be an integer array of codes; got dtype {q.dtype}")
+    if q.size and (q.min() < qmin or q.max() > qmax):
+        raise ValueError(
+            f"{name} must lie in [{qmin}, {qmax}]; got values from {q.min()} to {q.max()}"
+        )
+    return q
+
+
+def check_qrange(qmin, qmax) -> tuple[int, int]:
+    """Integer code range ``qmin < qmax`` spanning at most 16 bits (``qmax - qmin < 2**16``)."""
+    qmin = check_int(qmin, "qmin", low=-(2**31), high=2**31 - 1)
+    qmax = check_int(qmax, "qmax", low=-(2**31), high=2**31 - 1)
+    if qmax <= qmin:
+        raise ValueError(f"qmax must be > qmin; got qmin={qmin}, qmax={qmax}")
+    if qmax - qmin >= 2**16:
+        raise ValueError(
+            f"the code range [qmin, qmax] = [{qmin}, {qmax}] needs more than 16 bits; "
+            f"expected at most 2**16 levels (bits in 2..16)"
+        )
+    return qmin, qmax
+
+
+def check_zero_point(zero_point, qmin: int, qmax: int, name: str = "zero_point") -> int:
+    """An integer zero point inside the code range ``[qmin, qmax]`` (Jacob et al. 2018)."""
+    zero_point = check_int(zero_point, name)
+    if not qmin <= zero_point <= qmax:
+        raise ValueError(
+            f"{name} must lie in the integer range [qmin, qmax] = [{qmin}, {qmax}]; got {zero_point}"
+        )
+    return zero_point
+
+
+def smallest_int_dtype(qmin: int, qmax: int) -> np.dtype:
+    """The smallest of uint8, int8, uint16, int16, int32 that holds every code in [qmin, qmax]."""
+    for dt in (np.uint8, np.int8, np.uint16, np.int16, np.int32):
+        info = np.iinfo(dt)
+        if info.min <= qmin and qmax <= info.max:
+            return np.dtype(dt)
+    return np.dtype(np.int64)

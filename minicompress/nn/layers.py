@@ -11,12 +11,14 @@ Conventions (as PyTorch, so a state dict moves between the two by key, with no t
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from . import functional as F
 from ._checks import check_int, check_rng
 
-__all__ = ["Module", "Linear", "Conv2d", "ReLU", "MaxPool2d", "Flatten", "Sequential"]
+__all__ = ["Module", "Linear", "Conv2d", "ReLU", "MaxPool2d", "Flatten", "Sequential", "replace_layers"]
 
 
 class Module:
@@ -412,3 +414,24 @@ class Sequential(Module):
     def __repr__(self):
         lines = [f"  ({name}): {layer!r}" for name, layer in self._modules.items()]
         return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
+
+
+def replace_layers(model: Module, types: tuple, make) -> Module:
+    """A deep copy of ``model`` with every layer of ``types`` replaced by ``make(layer)``.
+
+    Walks nested Sequentials (``make`` gets the copy's layer and may return it unchanged);
+    a bare layer of ``types`` is itself replaced.  The model transforms of the techniques
+    (``quantize_weights``, ``to_sparse``, ``prepare_qat``, ...) are this walk.
+    """
+    if not isinstance(model, Module):
+        raise TypeError(f"model must be a minicompress Module; got {type(model).__name__}")
+    model = copy.deepcopy(model)
+    if isinstance(model, types):
+        return make(model)
+    if not isinstance(model, Sequential):
+        raise TypeError(f"model must be a Sequential (or a single layer of {[t.__name__ for t in types]}); "
+                        f"got {type(model).__name__}")
+    for name, mod in list(model.named_modules()):
+        if name and isinstance(mod, types):
+            model.set_submodule(name, make(mod))
+    return model

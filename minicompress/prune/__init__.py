@@ -18,7 +18,7 @@ from .magnitude import (
     score_threshold,
     text_snippet_prune,
 )
-from .masks import MaskHook, apply_masks, prune_model, select_parameters, sparsity_of
+from .masks import MaskHook, apply_masks, prune_model, scope_masks, select_parameters, sparsity_of
 from .obs import obs_prune, quadratic_loss_increase
 from .saliency import hessian_diagonal, loss_gradients, obd_saliency, taylor_saliency
 from .schedule import GradualPruning, gradual_sparsity, iterative_prune
@@ -26,7 +26,8 @@ from .structured import filter_l1_norms, filter_masks, prune_filters
 
 __all__ = [
     "magnitude_threshold", "magnitude_mask", "mask_from_scores", "score_threshold", "n_to_prune",
-    "text_snippet_prune", "prune_model", "apply_masks", "MaskHook", "select_parameters", "sparsity_of",
+    "text_snippet_prune", "prune_model", "scope_masks", "apply_masks", "MaskHook", "select_parameters",
+    "sparsity_of",
     "l1_penalty", "L1Penalty", "soft_threshold", "ProximalL1",
     "taylor_saliency", "loss_gradients", "hessian_diagonal", "obd_saliency",
     "obs_prune", "quadratic_loss_increase",

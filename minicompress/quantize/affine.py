@@ -24,10 +24,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..nn._checks import check_float, check_int
-from ._checks import (
+from ..nn._checks import (
     check_bits,
     check_codes,
+    check_float,
+    check_int,
     check_qrange,
     check_scale,
     check_weights,

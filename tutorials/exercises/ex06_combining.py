@@ -19,12 +19,12 @@ def bitmask_bits(w, bits):
     (1.0 for an all-zero row), rounding half to even (np.rint).  Only the z NON-ZERO codes
     are stored (a survivor that rounds to 0 is not).  Stored bits:
 
-        32 * 2                 header: the shape, one int32 per dimension
+        32 * 3                 header: the shape, one int32 per dimension, and the bits
       + 8 * ceil(m * k / 8)    the mask, one bit per position, in whole bytes
       + 8 * ceil(z * bits / 8) the codes, packed, in whole bytes
       + 32 * m                 one float32 scale per row
 
-    Tutorial 06's 2 x 8 example with four survivors is 176 bits at 8 bits.  Return an int.
+    Tutorial 06's 2 x 8 example with four survivors is 208 bits at 8 bits.  Return an int.
     """
     raise NotImplementedError
 
