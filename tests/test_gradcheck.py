@@ -7,14 +7,13 @@ from hypothesis import given
 from minicompress.nn import Conv2d, Linear, ReLU
 from minicompress.nn import functional as F
 from minicompress.nn.gradcheck import (
+    GRAD_TOL,
     gradcheck_function,
     gradcheck_module,
     numerical_gradient,
     relative_error,
 )
 from tests.strategies import conv_problems, seeded_normal
-
-TOL = 1e-6
 
 
 def test_relative_error_hand_cases():
@@ -81,7 +80,7 @@ def test_gradcheck_fails_on_a_broken_backward(module, x_shape, broken):
     errors = gradcheck_module(module, x, rng=0)
     assert errors[broken] > 1e-2, errors  # far above the 1e-6 a correct backward reaches
     correct = {k: v for k, v in errors.items() if k != broken}
-    assert all(v < TOL for v in correct.values()), errors  # and it blames only the broken one
+    assert all(v < GRAD_TOL for v in correct.values()), errors  # and it blames only the broken one
 
 
 @given(conv_problems(max_n=1, max_c=2, max_side=5))
@@ -98,5 +97,5 @@ def test_gradcheck_function_catches_a_forgotten_bias_gradient(problem):
         return {"x": dx, "w": dw, "b": np.zeros_like(db)}  # the classic: db never written
 
     errors = gradcheck_function(forward, broken_backward, {"x": x, "w": w, "b": b}, rng=0)
-    assert errors["x"] < TOL and errors["w"] < TOL
+    assert errors["x"] < GRAD_TOL and errors["w"] < GRAD_TOL
     assert errors["b"] == pytest.approx(1.0)  # ||0 - n|| / ||n||

@@ -21,17 +21,15 @@ from minicompress.nn import (
     ReLU,
     Sequential,
 )
-from minicompress.nn.gradcheck import gradcheck_module, numerical_gradient, relative_error
+from minicompress.nn.gradcheck import GRAD_TOL, gradcheck_module, numerical_gradient, relative_error
 from tests.strategies import pool_problems, seeded_normal
-
-TOL = 1e-6  # relative error bound of every gradient check (float64)
 
 
 def assert_gradcheck(module, x, seed=0):
     errors = gradcheck_module(module, x, rng=seed)
     expected = {"x"} | {name for name, _ in module.named_parameters()}
     assert set(errors) == expected
-    assert max(errors.values()) < TOL, errors
+    assert max(errors.values()) < GRAD_TOL, errors
 
 
 # ----------------------------------------------------------------------------- gradcheck
@@ -150,11 +148,11 @@ def test_whole_model_gradcheck(build, rows):
         return float(np.sum(model.forward(x) * dout))
 
     band = x[0, 0, 8:20]  # rows 8..19 of the first image: a contiguous view into x
-    assert relative_error(dx[0, 0, 8:20], numerical_gradient(f, band)) < TOL
+    assert relative_error(dx[0, 0, 8:20], numerical_gradient(f, band)) < GRAD_TOL
     for name, p in model.named_parameters():
         n = rows.get(name, len(p))
         err = relative_error(grads[name][:n], numerical_gradient(f, _rows(p, n)))
-        assert err < TOL, (name, err)
+        assert err < GRAD_TOL, (name, err)
 
     # f(theta + h v) - f(theta - h v) ~ 2h <grad, v> for a random direction v over all params
     params = dict(model.named_parameters())
@@ -169,7 +167,7 @@ def test_whole_model_gradcheck(build, rows):
             p -= sign * h * v[name]
     numeric = (values[0] - values[1]) / (2 * h)
     analytic = sum(float(np.sum(grads[name] * v[name])) for name in params)
-    assert abs(numeric - analytic) < TOL * abs(analytic)
+    assert abs(numeric - analytic) < GRAD_TOL * abs(analytic)
 
 
 def test_gradcheck_requires_float64():

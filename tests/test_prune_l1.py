@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minicompress.nn import MLP, SGD, cross_entropy, fit, numerical_gradient, relative_error
+from minicompress.nn.gradcheck import GRAD_TOL
 from minicompress.prune import L1Penalty, ProximalL1, l1_penalty, soft_threshold
 from tests.strategies import arrays, distinct_abs_arrays, small_shapes
 
@@ -28,7 +29,7 @@ def test_l1_gradient_matches_finite_differences_away_from_zero(seed, lam):
             continue
         assert np.abs(p).min() > 1e-5  # off the kink: the 1e-6 step never crosses 0
         numeric = numerical_gradient(lambda: l1_penalty(model, lam)[0], p)
-        assert relative_error(grads[name], numeric) < 1e-7
+        assert relative_error(grads[name], numeric) < GRAD_TOL
         np.testing.assert_array_equal(grads[name], lam * np.sign(p))
 
 

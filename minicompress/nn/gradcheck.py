@@ -15,7 +15,14 @@ import numpy as np
 
 from ._checks import check_rng
 
-__all__ = ["numerical_gradient", "relative_error", "gradcheck_module", "gradcheck_function"]
+__all__ = ["GRAD_TOL", "numerical_gradient", "relative_error", "gradcheck_module", "gradcheck_function"]
+
+#: The one tolerance of every float64 gradient check in the package: the relative error
+#: between an analytic gradient and central differences with h = 1e-6 (truncation error
+#: O(h^2), round-off O(eps |f| / h) relative to the gradient) is about 1e-9 for a correct
+#: backward -- up to 4e-7 where the gradient is tiny next to f, as the text's KD loss at
+#: T = 38 -- and of order 1 for a wrong one (the checker's own test breaks three layers).
+GRAD_TOL = 1e-6
 
 
 def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
