@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_array, check_int
+from ._checks import as_array, check_array, check_int
 
 __all__ = [
     "output_size",
@@ -352,7 +352,7 @@ def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
 
 def check_labels(labels, N: int, C: int, *, name: str = "labels") -> np.ndarray:
     """Validate integer class labels: shape (N,), integer dtype, values in [0, C)."""
-    labels = np.asarray(labels)
+    labels = as_array(labels, name)
     if labels.dtype.kind not in "iu":
         raise TypeError(
             f"{name} must be integer class indices; got dtype {labels.dtype}. "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..nn._checks import check_array, check_float, check_int
+from ..nn._checks import as_array, check_array, check_float, check_int
 
 __all__ = ["check_weights", "check_bits", "check_scale", "check_qrange", "check_zero_point",
            "check_codes", "smallest_int_dtype"]
@@ -36,6 +36,8 @@ def check_scale(scale, name: str = "scale", *, channels: int | None = None):
 
     Returns a Python float or a float64 array.
     """
+    if isinstance(scale, (list, tuple)):
+        scale = as_array(scale, name)  # a ragged list is a TypeError naming the argument
     if np.ndim(scale) == 0:
         if isinstance(scale, np.ndarray):
             scale = scale.item()
