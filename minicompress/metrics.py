@@ -157,14 +157,20 @@ def sparsity(model, *, weights_only: bool = False) -> float:
 
 
 def accuracy(model, X, y, batch_size: int = 500) -> float:
-    """Top-1 accuracy of ``model`` on ``(X, y)`` as a fraction in [0, 1]."""
+    """Top-1 accuracy of ``model`` on ``(X, y)`` as a fraction in [0, 1].
+
+    ``y`` must be integer class labels of shape (N,) in [0, C) for the model's C outputs,
+    checked by the NN stack's :func:`~minicompress.nn.functional.check_labels` as
+    :func:`~minicompress.nn.evaluate` checks them: (N, 1) labels are not broadcast, and
+    out-of-range or float labels are errors, not misses.
+    """
     from .nn import predict
+    from .nn.functional import check_labels
 
     _check_model(model)
-    y = np.asarray(y)
-    if len(X) != len(y):
-        raise ValueError(f"X and y must have the same length; got {len(X)} and {len(y)}")
-    return float((predict(model, X, batch_size).argmax(axis=1) == y).mean())
+    logits = predict(model, X, batch_size)
+    labels = check_labels(y, len(logits), logits.shape[1], name="y")
+    return float((logits.argmax(axis=1) == labels).mean())
 
 
 def accuracy_loss(reference: float, compressed: float) -> float:

@@ -369,3 +369,50 @@ def test_init_is_seeded():
     for (name, p), (_, q), (_, r) in zip(a.named_parameters(), b.named_parameters(), c.named_parameters()):
         np.testing.assert_array_equal(p, q)
         assert not np.array_equal(p, r), name
+
+
+# ----------------------------------------------------------------------------- atomic loads, dtypes
+BAD_VALUES = {
+    "nan": lambda shape: np.full(shape, np.nan),
+    "inf": lambda shape: np.full(shape, -np.inf),
+    "too big for float32": lambda shape: np.full(shape, 1e300),
+    "strings": lambda shape: np.full(shape, "1.5"),
+    "None": lambda shape: np.full(shape, None),
+    "complex": lambda shape: np.full(shape, 1 + 1j),
+    "integers": lambda shape: np.ones(shape, dtype=np.int32),
+    "wrong shape": lambda shape: np.zeros((*shape, 1)),
+}
+
+
+@given(st.integers(0, 3), st.sampled_from(sorted(BAD_VALUES)), st.integers(0, 2**32 - 1))
+@settings(max_examples=40)
+def test_a_refused_state_dict_changes_nothing(bad_index, kind, seed):
+    """Whichever key is bad and however, load_state_dict raises and the model keeps every
+    bit of every parameter, the keys before the bad one included."""
+    model = MLP([3, 4, 2], rng=0)
+    before = model.state_dict()
+    state = {k: v + np.random.default_rng(seed).standard_normal(v.shape) for k, v in before.items()}
+    bad_key = sorted(state)[bad_index]
+    state[bad_key] = BAD_VALUES[kind](before[bad_key].shape)
+    with pytest.raises((TypeError, ValueError), match=bad_key.replace(".", r"\.")):
+        model.load_state_dict(state)
+    for k, p in model.named_parameters():
+        np.testing.assert_array_equal(p, before[k])
+
+
+def test_a_float64_state_loads_into_float32_parameters():
+    model = MLP([3, 4, 2], rng=0)
+    state = {k: v.astype(np.float64) * 2 for k, v in model.state_dict().items()}
+    model.load_state_dict(state)
+    for k, p in model.named_parameters():
+        assert p.dtype == np.float32
+        np.testing.assert_array_equal(p, state[k].astype(np.float32))
+    state["fc1.weight"][0, 0] = 7.0
+    assert model.state_dict()["fc1.weight"][0, 0] != 7.0  # copied, never aliased
+
+
+@given(st.sampled_from([np.float16, np.float32, np.float64]))
+def test_layers_are_created_in_any_float_dtype(dtype):
+    for layer in (Linear(3, 2, dtype=dtype), Conv2d(1, 2, 3, dtype=dtype)):
+        assert all(p.dtype == dtype for p in layer.parameters())
+        assert all(np.any(p != 0) for p in layer.parameters())

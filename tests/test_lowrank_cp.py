@@ -110,3 +110,25 @@ def test_needs_two_axes_and_a_nonzero_tensor():
 def test_weights_must_match_factors():
     with pytest.raises(ValueError, match=r"weights must have shape \(2,\)"):
         cp_to_tensor(np.ones(3), [np.ones((2, 2)), np.ones((3, 2))])
+
+
+# ----------------------------------------------------------------------------- extreme scales
+@given(st.integers(0, 2**32 - 1), st.integers(-660, 660))
+def test_cp_weights_scale_with_the_tensor(seed, e):
+    """CP-ALS runs on T over a power of two: c T gets exactly c times the weights of T."""
+    T = np.random.default_rng(seed).standard_normal((3, 2, 4))
+    c = float(np.ldexp(1.0, e))
+    w, factors = cp_als(T, 2, n_iter=30)
+    w_c, factors_c = cp_als(T * c, 2, n_iter=30)
+    np.testing.assert_array_equal(w_c, w * c)
+    for A, A_c in zip(factors, factors_c):
+        np.testing.assert_array_equal(A_c, A)
+
+
+def test_cp_of_an_empty_tensor_is_refused():
+    with pytest.raises(ValueError, match=r"at least 2 axes and one entry .* shape \(2, 0, 3\)"):
+        cp_als(np.zeros((2, 0, 3)), 1)
+    with pytest.raises(TypeError, match="init must be one of \\('svd', 'random'\\); got 1"):
+        cp_als(np.ones((2, 2)), 1, init=1)
+    with pytest.raises(TypeError, match="factors must be a list or tuple of matrices"):
+        cp_to_tensor(np.ones(1), np.ones((2, 1)))

@@ -147,3 +147,30 @@ def test_rank_bound_is_that_of_the_unfolding():
 def test_bad_modes():
     with pytest.raises(ValueError, match="distinct"):
         hosvd(np.ones((3, 3, 3)), (1, 1), modes=(0, 0))
+
+
+# ----------------------------------------------------------------------------- extreme scales
+@given(tensor_and_ranks(max_dims=3), st.integers(-660, 660))
+def test_tucker_is_scale_equivariant_at_every_scale(tr, e):
+    """HOSVD/HOOI of c T (c a power of two): the same factors, c times the core, c times
+    the error, with no overflow in ||G||^2 near 1e200 and no underflow near 1e-200."""
+    T, ranks = tr
+    c = float(np.ldexp(1.0, e))
+    for decompose in (hosvd, lambda X, r: hooi(X, r, n_iter=3)):
+        core, factors = decompose(T, ranks)
+        core_c, factors_c = decompose(T * c, ranks)
+        np.testing.assert_array_equal(core_c, core * c)
+        for U, U_c in zip(factors, factors_c):
+            np.testing.assert_array_equal(U_c, U)
+        assert tucker_error(T * c, core_c, factors_c) == tucker_error(T, core, factors) * c
+
+
+def test_tucker_bad_shapes_and_empty_tensors():
+    with pytest.raises(ValueError, match=r"T must have at least one axis and one entry; got shape \(3, 0\)"):
+        hooi(np.zeros((3, 0)), [1, 1])
+    with pytest.raises(ValueError, match=r"factors\[1\] has shape \(4, 3\) but the core has 2 entries"):
+        tucker_to_tensor(np.ones((2, 2)), [np.ones((3, 2)), np.ones((4, 3))])
+    with pytest.raises(TypeError, match="ranks for mode 0 must be an integer; got \\[1\\]"):
+        hosvd(np.ones((2, 2)), [[1], [1, 2]])
+    with pytest.raises(ValueError, match=r"factors\[0\] contains 2 non-finite"):
+        tucker_error(np.ones((2, 2)), np.ones((1, 1)), [np.full((2, 1), np.inf), np.ones((2, 1))])

@@ -20,7 +20,8 @@ def test_l1_penalty_hand_case():
     np.testing.assert_array_equal(grads["fc1.weight"], np.float32(0.1) * np.array([[1, -1], [0, 1]]))
 
 
-@given(st.integers(0, 2**31), st.floats(0.0, 10.0))
+# (no subnormal lam: a gradient of 5e-324 is below what finite differences resolve)
+@given(st.integers(0, 2**31), st.floats(0.0, 10.0, allow_subnormal=False))
 def test_l1_gradient_matches_finite_differences_away_from_zero(seed, lam):
     model = MLP([5, 4, 3], rng=seed).to(np.float64)
     value, grads = l1_penalty(model, lam)

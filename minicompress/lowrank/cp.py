@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..nn._checks import check_array, check_float, check_int, check_rng
+from ..nn._checks import check_array, check_choice, check_float, check_int, check_rng, check_sequence
+from ..nn._scaling import pow2_scale, stable_norm
 from .svd import svd
 from .tensor import fold, khatri_rao, unfold
 
@@ -29,6 +30,7 @@ EXACT = 1e-12
 
 
 def _check_cp(weights, factors) -> tuple[np.ndarray, list[np.ndarray]]:
+    factors = check_sequence(factors, "factors", "matrices")
     factors = [check_array(A, f"factors[{k}]", ndim=2) for k, A in enumerate(factors)]
     if not factors:
         raise ValueError("factors is empty; a CP tensor needs at least one factor matrix")
@@ -75,7 +77,7 @@ def _init_factors(T, rank, init, rng):
 
 
 def _als(T, factors, n_iter, tol):
-    norm_T = np.linalg.norm(T)
+    norm_T = stable_norm(T)
     weights = np.ones(factors[0].shape[1])
     errors = []
     for _ in range(n_iter):
@@ -88,7 +90,7 @@ def _als(T, factors, n_iter, tol):
             A = np.linalg.lstsq(gram.T, mttkrp.T, rcond=None)[0].T  # A = mttkrp gram^+
             weights = np.linalg.norm(A, axis=0)
             factors[n] = A / np.where(weights == 0, 1.0, weights)
-        errors.append(np.linalg.norm(T - cp_to_tensor(weights, factors)) / norm_T)
+        errors.append(stable_norm(T - cp_to_tensor(weights, factors)) / norm_T)
         if len(errors) > 1 and abs(errors[-2] - errors[-1]) < tol:
             break
     return weights, factors, errors[-1] if errors else np.inf
@@ -119,14 +121,17 @@ def cp_als(T, rank: int, *, n_iter: int = 500, tol: float = 1e-12, rng=0, init: 
 
     Notes
     -----
-    The least-squares step uses the pseudo-inverse of the R x R Hadamard product of Gram
-    matrices, so a rank-deficient step does not fail.  A column that becomes exactly zero
-    keeps weight 0.  Signs and the order of equal-weight terms are not unique: compare
-    reconstructions (:func:`cp_to_tensor`), not factors.
+    The fit is scale-equivariant, so it runs on T divided by a power of two near its
+    largest entry (exact) and the weights are multiplied back: a tensor near 1e-200 or
+    1e200 gets its weights, not zeros.  The least-squares step uses the pseudo-inverse of
+    the R x R Hadamard product of Gram matrices, so a rank-deficient step does not fail.
+    A column that becomes exactly zero keeps weight 0.  Signs and the order of equal-weight
+    terms are not unique: compare reconstructions (:func:`cp_to_tensor`), not factors.
     """
     T = check_array(T, "T", finite=True).astype(np.float64)
-    if T.ndim < 2:
-        raise ValueError(f"T must have at least 2 axes for a CP decomposition; got shape {T.shape}")
+    if T.ndim < 2 or T.size == 0:
+        raise ValueError(f"T must have at least 2 axes and one entry for a CP decomposition; got "
+                         f"shape {T.shape}")
     bound = T.size // max(T.shape)
     rank = check_int(rank, "rank")
     if not 1 <= rank <= bound:
@@ -136,11 +141,12 @@ def cp_als(T, rank: int, *, n_iter: int = 500, tol: float = 1e-12, rng=0, init: 
     n_iter = check_int(n_iter, "n_iter", low=1)
     tol = check_float(tol, "tol", low=0.0)
     n_restarts = check_int(n_restarts, "n_restarts", low=1)
-    if init not in ("svd", "random"):
-        raise ValueError(f"init must be 'svd' or 'random'; got {init!r}")
+    init = check_choice(init, "init", ("svd", "random"))
     rng = check_rng(rng)
     if not np.any(T):
         raise ValueError("T is all zeros: it has no CP decomposition with positive weights")
+    c = pow2_scale(T)
+    T = T / c  # the weights of T are c times those of T / c
     best = None
     for start in range(n_restarts):
         factors = _init_factors(T, rank, init if start == 0 else "random", rng)
@@ -151,4 +157,4 @@ def cp_als(T, rank: int, *, n_iter: int = 500, tol: float = 1e-12, rng=0, init: 
             break  # an exact fit (to rounding): more starts cannot do better
     weights, factors, _ = best
     order = np.argsort(-weights, kind="stable")
-    return weights[order], [A[:, order] for A in factors]
+    return weights[order] * c, [A[:, order] for A in factors]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_array, check_int
+from ._checks import as_array, check_array, check_int
 from .im2col import _patches, _patches_adjoint, check_rank, col2im, im2col, im2col_t, output_size
 
 __all__ = [
@@ -215,7 +215,7 @@ def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
 
 def check_labels(labels, N: int, C: int, *, name: str = "labels") -> np.ndarray:
     """Validate integer class labels: shape (N,), integer dtype, values in [0, C)."""
-    labels = np.asarray(labels)
+    labels = as_array(labels, name)
     if labels.dtype.kind not in "iu":
         raise TypeError(
             f"{name} must be integer class indices; got dtype {labels.dtype}. "

@@ -12,11 +12,12 @@ Conventions (as PyTorch, so a state dict moves between the two by key, with no t
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 
 import numpy as np
 
 from . import functional as F
-from ._checks import check_int, check_rng
+from ._checks import check_bool, check_float_dtype, check_int, check_parameter_value, check_rng
 
 __all__ = ["Module", "Linear", "Conv2d", "ReLU", "MaxPool2d", "Flatten", "Sequential", "replace_layers"]
 
@@ -101,27 +102,30 @@ class Module:
         """A copy of every parameter by dotted name (``conv1.weight``, ``fc.bias``, ...)."""
         return {name: p.copy() for name, p in self.named_parameters()}
 
-    def load_state_dict(self, state: dict) -> None:
-        """Copy ``state`` into the parameters in place, after checking keys and shapes.
+    def load_state_dict(self, state) -> None:
+        """Copy ``state`` into the parameters in place: all of them, or none.
 
-        A missing key, an extra key or a shape mismatch raises ``ValueError`` naming the key.
-        Values are cast to each parameter's dtype.
+        Everything is checked before anything is written, so a refused state dict leaves
+        the model exactly as it was:
+
+        ``state`` is a mapping with exactly the model's keys (a missing or an extra key is a
+        ``ValueError`` naming it); every value is a real floating array of the parameter's
+        shape, finite as given and once cast to the parameter's dtype
+        (:func:`~minicompress.nn._checks.check_parameter_value`).
         """
+        if not isinstance(state, Mapping):
+            raise TypeError(f"state must be a dict name -> array (from state_dict()); got "
+                            f"{type(state).__name__}")
         own = dict(self.named_parameters())
         missing = sorted(set(own) - set(state))
-        extra = sorted(set(state) - set(own))
+        extra = sorted((k for k in state if k not in own), key=repr)
         if missing:
             raise ValueError(f"state dict is missing key(s) {missing}")
         if extra:
             raise ValueError(f"state dict has unexpected key(s) {extra}; expected {sorted(own)}")
-        for name, p in own.items():
-            value = np.asarray(state[name])
-            if value.shape != p.shape:
-                raise ValueError(
-                    f"shape mismatch for key {name!r}: model has {p.shape}, state has {value.shape}"
-                )
-        for name, p in own.items():
-            p[...] = state[name]
+        staged = {name: check_parameter_value(state[name], name, p) for name, p in own.items()}
+        for name, p in own.items():  # nothing below can fail: shapes and dtypes match
+            p[...] = staged[name]
 
     def to(self, dtype) -> Module:
         """Cast every parameter and gradient to ``dtype`` (e.g. np.float64 for gradcheck)."""
@@ -171,6 +175,8 @@ class Linear(Module):
         super().__init__()
         self.in_features = check_int(in_features, "in_features", low=1)
         self.out_features = check_int(out_features, "out_features", low=1)
+        bias = check_bool(bias, "bias")
+        dtype = check_float_dtype(dtype)
         rng = check_rng(rng)
         shape = (self.out_features, self.in_features)
         self.params["weight"] = _init_uniform(rng, shape, self.in_features, dtype)
@@ -217,9 +223,9 @@ class Conv2d(Module):
         self.kernel_size = tuple(check_int(k, "kernel_size", low=1) for k in ks)
         self.stride = check_int(stride, "stride", low=1)
         self.padding = check_int(padding, "padding", low=0)
-        if not isinstance(input_grad, bool):
-            raise TypeError(f"input_grad must be True or False; got {input_grad!r}")
-        self.input_grad = input_grad
+        bias = check_bool(bias, "bias")
+        dtype = check_float_dtype(dtype)
+        self.input_grad = check_bool(input_grad, "input_grad")
         rng = check_rng(rng)
         fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
         shape = (self.out_channels, self.in_channels, *self.kernel_size)
