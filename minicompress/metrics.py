@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import formats
-from .nn import Module, Sequential
-from .nn._checks import check_int
+from .nn import Sequential
+from .nn._checks import check_int, check_module
 from .nn.functional import output_size
 
 __all__ = [
@@ -28,11 +28,6 @@ __all__ = [
     "sparsity",
     "accuracy", "accuracy_loss", "FlopsReport", "flops", "LatencyReport", "latency", "thread_settings",
 ]
-
-
-def _check_model(model) -> None:
-    if not isinstance(model, Module):
-        raise TypeError(f"model must be a minicompress Module; got {type(model).__name__}")
 
 
 # ----------------------------------------------------------------------------- size
@@ -82,7 +77,7 @@ def model_size_bits(model, fmt: str = "fp32", **options) -> SizeReport:
     ``"auto"`` is therefore: each layer's own ``storage_bits()``, else fp32.
     ``options`` go to the format (e.g. ``rank=8`` for ``"lowrank"``).
     """
-    _check_model(model)
+    check_module(model)
     if fmt != "auto" and fmt not in formats.FORMATS:
         raise ValueError(f"unknown storage format {fmt!r}; choose from {[*formats.FORMATS, 'auto']}")
     array_fmt = "fp32" if fmt == "auto" else fmt
@@ -131,7 +126,7 @@ def compression_ratio_text(original, compressed) -> float:
 def parameter_counts(model) -> tuple[int, int]:
     """``(parameters, non-zero parameters)`` of ``model``.  A layer that stores its weights
     outside ``params`` (a sparse layer) reports them with ``parameter_counts()``."""
-    _check_model(model)
+    check_module(model)
     total = nonzero = 0
     for _, mod in _leaves(model):
         if callable(getattr(mod, "parameter_counts", None)):
@@ -148,7 +143,7 @@ def sparsity(model, *, weights_only: bool = False) -> float:
 
     With ``weights_only`` only arrays of ndim >= 2 count (what pruning masks).
     """
-    _check_model(model)
+    check_module(model)
     arrays = [p for _, p in model.named_parameters() if p.ndim >= 2 or not weights_only]
     total = sum(p.size for p in arrays)
     if total == 0:
@@ -167,7 +162,7 @@ def accuracy(model, X, y, batch_size: int = 500) -> float:
     from .nn import predict
     from .nn.functional import check_labels
 
-    _check_model(model)
+    check_module(model)
     logits = predict(model, X, batch_size)
     labels = check_labels(y, len(logits), logits.shape[1], name="y")
     return float((logits.argmax(axis=1) == labels).mean())
@@ -271,7 +266,7 @@ def flops(model, input_shape) -> FlopsReport:
     The text's ConvNet: conv1 16*26*26*9 = 97,344 and fc 2704*10 = 27,040 MACs.
     A MAC is one multiply and one add; "FLOPs" are often quoted as 2 x MACs.
     """
-    _check_model(model)
+    check_module(model)
     if not isinstance(input_shape, (tuple, list)) or not input_shape:
         raise TypeError(f"input_shape must be a non-empty tuple like (1, 28, 28); got {input_shape!r}")
     shape = tuple(check_int(d, "input_shape[i]", low=1) for d in input_shape)
@@ -327,7 +322,7 @@ def latency(model, X, repeats: int = 10, warmup: int = 2) -> LatencyReport:
     """Time ``model(X)`` ``repeats`` times after ``warmup`` untimed runs
     (``time.perf_counter``).  Report the median: on a shared machine the mean is dragged by
     other processes; the interquartile spread says how noisy the number is."""
-    _check_model(model)
+    check_module(model)
     repeats = check_int(repeats, "repeats", low=1)
     warmup = check_int(warmup, "warmup", low=0)
     if not isinstance(X, np.ndarray) or X.ndim < 1 or len(X) == 0:

@@ -26,8 +26,7 @@ import numpy as np
 
 from .. import formats, metrics
 from ..data import Split
-from ..nn import Module
-from ..nn._checks import check_float, check_int, check_rng
+from ..nn._checks import check_float, check_int, check_module, check_rng
 from .plan import LayerPlan, compress
 from .sensitivity import (
     DEFAULT_BITS,
@@ -171,8 +170,7 @@ def auto_compress(model, data, *, max_accuracy_loss: float, sparsities=DEFAULT_S
     ``chosen_step`` and the ``sensitivity`` table.  If no verified plan fits the budget the
     model comes back uncompressed (``chosen_step`` 0), which always fits.
     """
-    if not isinstance(model, Module):
-        raise TypeError(f"model must be a minicompress Module; got {type(model).__name__}")
+    check_module(model)
     data = _check_data(data)
     budget = check_float(max_accuracy_loss, "max_accuracy_loss", low=0.0)
     max_verifications = check_int(max_verifications, "max_verifications", low=1)

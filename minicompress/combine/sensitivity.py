@@ -16,8 +16,7 @@ import numpy as np
 
 from .. import metrics
 from ..formats.symmetric import symmetric_round_trip
-from ..nn import Module
-from ..nn._checks import check_bits, check_float, check_rng
+from ..nn._checks import check_bits, check_float, check_module, check_rng
 from ..prune import magnitude_mask
 from .plan import weight_layer_names
 
@@ -94,8 +93,7 @@ def sensitivity(model, X, y, *, layers=None, sparsities=DEFAULT_SPARSITIES, bits
     Accuracies are fractions in [0, 1].  No fine-tuning: this measures how fragile each
     layer is, not how much fine-tuning recovers.
     """
-    if not isinstance(model, Module):
-        raise TypeError(f"model must be a minicompress Module; got {type(model).__name__}")
+    check_module(model)
     X, y = _check_xy(X, y)
     names = weight_layer_names(model)
     if layers is None:

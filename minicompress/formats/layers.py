@@ -25,13 +25,15 @@ leaves them alone and ``state_dict`` has none; save them with ``formats.save_mod
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import scipy.sparse as sp
 
 from ..nn import functional as F
-from ..nn._checks import check_float, check_int
+from ..nn._checks import as_array, check_finite, check_float, check_int
 from ..nn.layers import Conv2d, Linear, Module, _check_input, replace_layers
-from .encoding import Encoding, encode, get_format
+from .encoding import Encoding, decode, encode
 
 __all__ = ["Encoded", "StoredLayer", "CompressedLinear", "CompressedConv2d", "SparseLinear", "SparseConv2d",
            "compress_layer", "to_sparse"]
@@ -54,23 +56,42 @@ class Encoded(Module):
         return dict(self._encodings)
 
     def load_encodings(self, encodings: dict) -> None:
-        """Replace the stored arrays by ``encodings`` of the same keys, formats and shapes
-        (all checked before anything changes), and rebuild the compute caches."""
+        """Replace the stored arrays by ``encodings`` of the same keys, formats, shapes and
+        part dtypes, and rebuild the compute caches.  Atomic: everything is checked and
+        built on a copy first (:meth:`prepare_encodings`), so a failure changes nothing."""
+        self.commit_encodings(self.prepare_encodings(encodings))
+
+    def prepare_encodings(self, encodings: dict) -> dict:
+        """Phase 1 of a load: check ``encodings`` against what this module stores (keys,
+        formats, shapes, the parts and their dtypes), decode each (which checks its arrays),
+        build the compute caches on a shallow copy of the module, and return that copy's
+        state for :meth:`commit_encodings`.  Nothing of ``self`` changes."""
         if not isinstance(encodings, dict) or set(encodings) != set(self._encodings):
             got = sorted(encodings) if isinstance(encodings, dict) else type(encodings).__name__
             raise ValueError(f"{type(self).__name__} stores {sorted(self._encodings)}; got {got}")
         for key, enc in encodings.items():
             own = self._encodings[key]
             enc = _check_encoding(enc, f"encodings[{key!r}]")
-            if enc.fmt != own.fmt or enc.shape != own.shape:
-                raise ValueError(f"{key!r} must be {own.fmt!r} of shape {own.shape}; got {enc.fmt!r} "
-                                 f"of shape {enc.shape}")
-        old = self._encodings
-        try:
-            self._set(dict(encodings))
-        except (ValueError, TypeError):
-            self._set(old)  # a corrupt encoding leaves the module as it was
-            raise
+            if enc.fmt != own.fmt:
+                raise ValueError(f"{key!r} must be stored as {own.fmt!r}; got {enc.fmt!r}")
+            try:
+                decode(enc)  # header, parts, finiteness, index ranges
+            except (ValueError, TypeError) as err:
+                raise ValueError(f"{key!r}: {err}") from err
+            if enc.shape != own.shape:
+                raise ValueError(f"{key!r} must be {own.fmt!r} of shape {own.shape}; got shape {enc.shape}")
+            dtypes = {p: a.dtype for p, a in enc.arrays.items()}
+            own_dtypes = {p: a.dtype for p, a in own.arrays.items()}
+            if dtypes != own_dtypes:
+                raise ValueError(f"{key!r} must hold the parts {own_dtypes} (as this layer stores them); "
+                                 f"got {dtypes}")
+        trial = copy.copy(self)
+        trial._set(dict(encodings))  # a corrupt encoding fails here, on the copy
+        return trial.__dict__
+
+    def commit_encodings(self, state: dict) -> None:
+        """Phase 2 of a load: take the state :meth:`prepare_encodings` built (cannot fail)."""
+        self.__dict__.update(state)
 
     def _set(self, encodings: dict) -> None:
         self._encodings = encodings
@@ -106,12 +127,17 @@ class StoredLayer(Encoded):
         self.padding = check_int(padding, "padding", low=0)
         encodings = {"weight": weight}
         if bias is not None:
-            b = np.asarray(bias)
-            if b.shape != weight.shape[:1]:
-                raise ValueError(f"bias must have shape {weight.shape[:1]} (one per output); got {b.shape}")
+            b = as_array(bias, "bias")
             if b.dtype.kind != "f":
                 raise TypeError(f"bias must be a float array; got dtype {b.dtype}")
-            encodings["bias"] = encode(b.astype(np.float32), "fp32")
+            if b.shape != weight.shape[:1]:  # nothing is broadcast: a (1,) bias is refused
+                raise ValueError(f"bias must have shape {weight.shape[:1]} (one per output); got {b.shape}")
+            with np.errstate(over="ignore"):
+                b32 = b.astype(np.float32)
+            check_finite(b32, "bias (as float32)")
+            encodings["bias"] = encode(b32, "fp32")
+        if extra is not None and not isinstance(extra, dict):
+            raise TypeError(f"extra must be a dict key -> Encoding; got {type(extra).__name__}")
         for key, enc in (extra or {}).items():
             encodings[key] = _check_encoding(enc, f"extra[{key!r}]")
         self._set(encodings)
@@ -219,7 +245,7 @@ class _SparseKernel(StoredLayer):
         enc = self._encodings["weight"]
         a, shape = enc.arrays, enc.shape
         m, k = shape[0], int(np.prod(shape[1:]))
-        get_format("csr").decode(a, shape)  # checks the arrays are consistent before scipy sees them
+        decode(enc)  # checks the arrays are consistent before scipy sees them
         self.W = sp.csr_matrix((a["values"], a["indices"].astype(np.int32), a["indptr"].astype(np.int32)),
                                shape=(m, k))
         self._bias = self._encodings["bias"].decode() if "bias" in self._encodings else None

@@ -65,9 +65,13 @@ def unpack_codes(packed, bits: int, count: int) -> np.ndarray:
     dtype = np.int8 if bits <= 8 else np.int16
     if bits == 8:
         return packed.view(np.int8).copy()
-    b = np.unpackbits(packed, count=count * bits).reshape(count, bits).astype(np.int32)
-    u = b @ (1 << np.arange(bits - 1, -1, -1, dtype=np.int32))
-    return np.where(u >= 2 ** (bits - 1), u - 2**bits, u).astype(dtype)
+    b = np.unpackbits(packed, count=count * bits).reshape(count, bits)
+    u = np.zeros(count, dtype=np.int32)
+    for j in range(bits):  # u = sum_j b_j 2**(bits-1-j), MSB first; in place: memory ~ (bits + 4) n bytes
+        np.left_shift(u, 1, out=u)
+        np.bitwise_or(u, b[:, j], out=u)
+    u[u >= 2 ** (bits - 1)] -= 2**bits
+    return u.astype(dtype)
 
 
 def pack_signs(x, axis: int = -1) -> np.ndarray:

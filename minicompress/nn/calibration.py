@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import functional as F
-from ._checks import check_finite, check_float, check_int
+from ._checks import check_finite, check_float, check_int, check_module
 from .layers import Conv2d, Linear, Module, Sequential
 
 __all__ = ["layer_inputs", "input_rows", "layer_hessian"]
@@ -55,8 +55,7 @@ def layer_inputs(model: Module, X, names, *, batch_size: int = 500) -> dict[str,
     for a Conv2d -- computed by the model as it is now (after earlier layers were compressed,
     their compressed outputs: what the sequential methods need).
     """
-    if not isinstance(model, Module):
-        raise TypeError(f"model must be a minicompress Module; got {type(model).__name__}")
+    check_module(model)
     if isinstance(names, str) or not names:
         raise TypeError(f"names must be a non-empty list of layer names such as ['fc1']; got {names!r}")
     for name in names:

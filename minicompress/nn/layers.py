@@ -17,7 +17,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from . import functional as F
-from ._checks import check_bool, check_float_dtype, check_int, check_parameter_value, check_rng
+from ._checks import check_bool, check_float_dtype, check_int, check_module, check_parameter_value, check_rng
 
 __all__ = ["Module", "Linear", "Conv2d", "ReLU", "MaxPool2d", "Flatten", "Sequential", "replace_layers"]
 
@@ -128,11 +128,25 @@ class Module:
             p[...] = staged[name]
 
     def to(self, dtype) -> Module:
-        """Cast every parameter and gradient to ``dtype`` (e.g. np.float64 for gradcheck)."""
+        """Cast every parameter and gradient to the floating ``dtype`` (e.g. np.float64 for
+        gradcheck).  An integer dtype (which would truncate every weight) is a TypeError, a
+        finite parameter beyond the new dtype's range (inf once cast) a ValueError, and then
+        nothing is cast."""
+        dtype = check_float_dtype(dtype)
+        cast = {}
+        for name, mod in self.named_modules():
+            for which, d in (("params", mod.params), ("grads", mod.grads)):
+                for k, v in d.items():
+                    key = f"{name}.{k}" if name else k
+                    with np.errstate(over="ignore"):
+                        cast[id(d), k] = c = v.astype(dtype)
+                    if which == "params" and not np.array_equal(np.isfinite(c), np.isfinite(v)):
+                        raise ValueError(f"parameter {key!r} holds values beyond the {dtype} range "
+                                         f"(+-{np.finfo(dtype).max:.3g}); it cannot be cast to {dtype}")
         for _, mod in self.named_modules():
             for d in (mod.params, mod.grads):
                 for k in d:
-                    d[k] = d[k].astype(dtype)
+                    d[k] = cast[id(d), k]
         return self
 
     def __repr__(self) -> str:
@@ -429,8 +443,7 @@ def replace_layers(model: Module, types: tuple, make) -> Module:
     a bare layer of ``types`` is itself replaced.  The model transforms of the techniques
     (``quantize_weights``, ``to_sparse``, ``prepare_qat``, ...) are this walk.
     """
-    if not isinstance(model, Module):
-        raise TypeError(f"model must be a minicompress Module; got {type(model).__name__}")
+    check_module(model)
     model = copy.deepcopy(model)
     if isinstance(model, types):
         return make(model)

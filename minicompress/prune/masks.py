@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..nn._checks import check_float
+from ..nn._checks import check_bool, check_choice, check_float, check_module
 from .magnitude import mask_from_scores, score_threshold
 from .saliency import hessian_diagonal, loss_gradients, obd_saliency, taylor_saliency
 
@@ -78,11 +78,11 @@ def prune_model(model, sparsity: float, *, scope: str = "layer", criterion: str 
     |w| across layers whose scales differ (init ~ 1/sqrt(fan_in)), so it prunes wide layers
     harder; global Taylor and OBD scores are all in units of loss and compare directly.
     """
+    check_module(model)
     sparsity = check_float(sparsity, "sparsity", low=0.0, high=1.0, high_open=True)
-    if scope not in SCOPES:
-        raise ValueError(f"scope must be one of {SCOPES}; got {scope!r}")
-    if criterion not in CRITERIA:
-        raise ValueError(f"criterion must be one of {CRITERIA}; got {criterion!r}")
+    check_choice(scope, "scope", SCOPES)
+    check_choice(criterion, "criterion", CRITERIA)
+    apply = check_bool(apply, "apply")
     params = select_parameters(model, include)
     masks = scope_masks(_scores(model, params, criterion, data, obd_batch_size), sparsity, scope)
     if apply:
@@ -94,8 +94,7 @@ def scope_masks(scores: dict, sparsity: float, scope: str = "layer") -> dict[str
     """Keep-masks from importance ``scores`` ``{name: array}``: each array loses its own
     floor(s n) lowest (``scope="layer"``), or one threshold over all of them together
     (``"global"``).  Scores strictly below the threshold are pruned; ties survive."""
-    if scope not in SCOPES:
-        raise ValueError(f"scope must be one of {SCOPES}; got {scope!r}")
+    check_choice(scope, "scope", SCOPES)
     if scope == "layer":
         return {n: mask_from_scores(s, sparsity) for n, s in scores.items()}
     t = score_threshold(np.concatenate([s.ravel() for s in scores.values()]), sparsity)

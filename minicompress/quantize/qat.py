@@ -32,9 +32,11 @@ from ..formats import CompressedConv2d, CompressedLinear, Encoding
 from ..formats.symmetric import channel_view, symmetric_scale
 from ..nn import functional as F
 from ..nn._checks import (
+    check_array,
     check_bool,
     check_float,
     check_qrange,
+    check_same_shape,
     check_scale,
     check_weights,
     check_zero_point,
@@ -88,7 +90,13 @@ def fake_quantize_forward(x, scale, zero_point=0, qmin: int = -128, qmax: int = 
 
 
 def fake_quantize_backward(dout: np.ndarray, cache) -> np.ndarray:
-    """STE: ``dx = dout * 1[S (qmin - Z) <= x <= S (qmax - Z)]``."""
+    """STE: ``dx = dout * 1[S (qmin - Z) <= x <= S (qmax - Z)]``; dout has x's shape (nothing
+    is broadcast)."""
+    if not isinstance(cache, np.ndarray) or cache.dtype != bool:
+        got = f"dtype {cache.dtype}" if isinstance(cache, np.ndarray) else type(cache).__name__
+        raise TypeError(f"cache must be the boolean window fake_quantize_forward returned; got {got}")
+    dout = check_array(dout, "dout")
+    check_same_shape(dout, cache, ("dout", "x (the cached window)"))
     return dout * cache
 
 
