@@ -26,7 +26,16 @@ import numpy as np
 
 from .nn import fit
 from .nn import functional as F
-from .nn._checks import check_array, check_bool, check_finite, check_float, check_int, check_module, check_rng
+from .nn._checks import (
+    check_array,
+    check_bool,
+    check_finite,
+    check_float,
+    check_int,
+    check_module,
+    check_ndarray,
+    check_rng,
+)
 
 __all__ = ["softmax", "log_softmax", "kd_loss", "kd_loss_as_written", "KDLoss", "jitter", "distill"]
 
@@ -318,8 +327,9 @@ def jitter(x: np.ndarray, rng, *, max_shift: int = 2) -> np.ndarray:
     """
     rng = check_rng(rng)
     m = check_int(max_shift, "max_shift", low=0)
-    if not isinstance(x, np.ndarray):
-        raise TypeError(f"x must be an (N, C, H, W) numpy array; got {type(x).__name__}")
+    x = check_ndarray(x, "x")
+    if x.dtype.kind == "f":
+        check_finite(x, "x")
     if x.ndim != 4:
         raise ValueError(f"x must be an (N, C, H, W) array; got shape {x.shape}")
     N, C, H, W = x.shape

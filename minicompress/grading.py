@@ -18,6 +18,7 @@ import importlib
 import importlib.util
 import inspect
 import sys
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,11 +26,16 @@ from typing import Any
 
 import numpy as np
 
+from .nn._checks import _describe, check_float, check_int, check_sequence
+
 __all__ = ["Check", "Result", "allclose", "grade_module", "load_student_module", "check_file"]
 
 
 def allclose(expected, got, *, rtol: float = 1e-5, atol: float = 1e-6) -> bool:
-    """Same structure (tuples/lists element by element), same shapes, values close."""
+    """Same structure (tuples/lists element by element), same shapes, values close.
+    ``got`` may be anything (a student's answer): what is not close is False, never an error."""
+    rtol = check_float(rtol, "rtol", low=0.0)
+    atol = check_float(atol, "atol", low=0.0)
     if isinstance(expected, (tuple, list)):
         return (
             isinstance(got, (tuple, list))
@@ -176,6 +182,13 @@ def _grade_one(check: Check, student_fn: Callable, max_examples: int) -> Result:
 
 def grade_module(module, checks: list[Check], *, max_examples: int = 100) -> list[Result]:
     """Grade every function of ``checks`` that ``module`` defines; the rest are MISSING."""
+    if not isinstance(module, (types.ModuleType, types.SimpleNamespace)):
+        raise TypeError(f"module must be a Python module (load_student_module(path)) or a "
+                        f"types.SimpleNamespace of functions; got {_describe(module)}")
+    checks = check_sequence(checks, "checks", "Check")
+    if not all(isinstance(c, Check) for c in checks):
+        raise TypeError(f"checks must be a list of grading.Check; got {_describe(checks)}")
+    max_examples = check_int(max_examples, "max_examples", low=1)
     results = []
     for check in checks:
         fn = getattr(module, check.function, None)

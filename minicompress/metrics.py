@@ -20,7 +20,7 @@ import numpy as np
 
 from . import formats
 from .nn import Sequential
-from .nn._checks import check_int, check_module
+from .nn._checks import check_bool, check_choice, check_float, check_int, check_module, check_ndarray
 from .nn.functional import output_size
 
 __all__ = [
@@ -78,8 +78,7 @@ def model_size_bits(model, fmt: str = "fp32", **options) -> SizeReport:
     ``options`` go to the format (e.g. ``rank=8`` for ``"lowrank"``).
     """
     check_module(model)
-    if fmt != "auto" and fmt not in formats.FORMATS:
-        raise ValueError(f"unknown storage format {fmt!r}; choose from {[*formats.FORMATS, 'auto']}")
+    check_choice(fmt, "fmt", [*formats.FORMATS, "auto"])
     array_fmt = "fp32" if fmt == "auto" else fmt
     report = SizeReport(fmt)
     for name, mod in _leaves(model):
@@ -144,6 +143,7 @@ def sparsity(model, *, weights_only: bool = False) -> float:
     With ``weights_only`` only arrays of ndim >= 2 count (what pruning masks).
     """
     check_module(model)
+    weights_only = check_bool(weights_only, "weights_only")
     arrays = [p for _, p in model.named_parameters() if p.ndim >= 2 or not weights_only]
     total = sum(p.size for p in arrays)
     if total == 0:
@@ -171,10 +171,11 @@ def accuracy(model, X, y, batch_size: int = 500) -> float:
 def accuracy_loss(reference: float, compressed: float) -> float:
     """``100 * (reference - compressed)``: the accuracy lost, in percentage points
     (accuracies as fractions; negative when the compressed model is better)."""
-    for v, n in ((reference, "reference"), (compressed, "compressed")):
-        if not 0.0 <= float(v) <= 1.0:
-            raise ValueError(f"{n} accuracy must be a fraction in [0, 1]; got {v}")
-    return 100.0 * (float(reference) - float(compressed))
+    values = [check_float(v, n) for v, n in ((reference, "reference"), (compressed, "compressed"))]
+    for v, n in zip(values, ("reference", "compressed")):
+        if not 0.0 <= v <= 1.0:
+            raise ValueError(f"{n} accuracy must be a fraction in [0, 1] (not percent); got {v}")
+    return 100.0 * (values[0] - values[1])
 
 
 # ----------------------------------------------------------------------------- work
@@ -325,8 +326,9 @@ def latency(model, X, repeats: int = 10, warmup: int = 2) -> LatencyReport:
     check_module(model)
     repeats = check_int(repeats, "repeats", low=1)
     warmup = check_int(warmup, "warmup", low=0)
-    if not isinstance(X, np.ndarray) or X.ndim < 1 or len(X) == 0:
-        raise ValueError(f"X must be a non-empty numpy batch; got {type(X).__name__} {np.shape(X)}")
+    check_ndarray(X, "X", min_ndim=1)
+    if len(X) == 0:
+        raise ValueError(f"X must be a non-empty batch; got shape {X.shape}")
     for _ in range(warmup):
         model(X)
     times = np.empty(repeats)

@@ -189,7 +189,7 @@ def test_lowrank_size_and_reconstruction(rng):
 # ----------------------------------------------------------------------------- registry
 def test_unknown_format_is_named():
     w = np.ones(3, np.float32)
-    with pytest.raises(ValueError, match="'csc'.*choose from"):
+    with pytest.raises(ValueError, match=r"fmt must be one of the storage formats \[.*\]; got 'csc'"):
         F.encode(w, "csc")
     with pytest.raises(ValueError, match="whole models"):
         F.encode(w, "auto")

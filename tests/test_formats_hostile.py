@@ -144,7 +144,7 @@ HOSTILE = [
     ("a key that is not name/fmt/part", 0, put("fc1.bias/values", np.zeros(3)),
      "fc1.bias/values", "is not '<name>' or '<name>/<fmt>/<part>'"),
     ("unknown format", 0, swap("fc1.bias", {"fc1.bias/zip/header": np.array([3], i32)}),
-     "fc1.bias", "unknown storage format 'zip'"),
+     "fc1.bias", "the format named in the key must be one of the storage formats .*; got 'zip'"),
     ("stored layer in another format", 1,
      swap("fc2.weight", {"fc2.weight/fp32/header": np.array([2, 3], i32),
                          "fc2.weight/fp32/values": np.zeros(6, f32)}),

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..nn._checks import check_finite
+from ..nn._checks import _describe, check_finite, check_sequence
 
 __all__ = ["Encoding", "Format", "register", "get_format", "FORMATS", "encode", "decode",
            "size_bits", "smallest", "matrix_view", "index_dtype", "header", "channels",
@@ -104,13 +104,14 @@ def register(name: str, fmt: Format) -> None:
     _REGISTRY[name] = fmt
 
 
-def get_format(name) -> Format:
+def get_format(name, arg: str = "fmt") -> Format:
+    """The registered :class:`Format` called ``name``; ``arg`` is what the caller's argument
+    is called, for the message (``fmt`` must be one of [...]; got 'x')."""
     if not isinstance(name, str):
-        raise TypeError(f"a storage format is named by a string, one of {list(_REGISTRY)}; got "
-                        f"{name!r} ({type(name).__name__})")
+        raise TypeError(f"{arg} must be one of the storage formats {list(_REGISTRY)}; got {_describe(name)}")
     if name not in _REGISTRY:
         extra = " ('auto' is for whole models: metrics.model_size_bits)" if name == "auto" else ""
-        raise ValueError(f"unknown storage format {name!r}{extra}; choose from {list(_REGISTRY)}")
+        raise ValueError(f"{arg} must be one of the storage formats {list(_REGISTRY)}{extra}; got {name!r}")
     return _REGISTRY[name]
 
 
@@ -141,7 +142,10 @@ def header(shape, *extra) -> np.ndarray:
 
 def matrix_view(shape) -> tuple[int, int]:
     """The 2-D view formats use: ``(shape[0], prod(shape[1:]))``; 1-D and 0-D -> ``(1, n)``."""
-    shape = tuple(shape)
+    if not isinstance(shape, (tuple, list)) or not all(
+            isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d >= 0 for d in shape):
+        raise TypeError(f"shape must be a tuple of integers >= 0, such as w.shape; got {_describe(shape)}")
+    shape = tuple(int(d) for d in shape)
     if len(shape) <= 1:
         return 1, int(np.prod(shape, dtype=np.int64))
     return shape[0], int(np.prod(shape[1:], dtype=np.int64))
@@ -225,7 +229,9 @@ def encode(w, fmt: str, **options) -> Encoding:
     """
     spec = get_format(fmt)
     if not isinstance(w, np.ndarray):
-        raise TypeError(f"w must be a numpy array; got {type(w).__name__}")
+        raise TypeError(f"w must be a numpy array; got {_describe(w)}")
+    if w.dtype not in RAW_DTYPES:
+        raise TypeError(f"w must be an array of real numbers (float or integer); got dtype {w.dtype}")
     if w.size == 0:
         raise ValueError(f"w is empty (shape {w.shape}); nothing to encode")
     if w.dtype.kind == "f":
@@ -269,7 +275,9 @@ def smallest(w, fmts, **options) -> Encoding:
     ``smallest(w, ("int8_channel", "bitmask", "csr"), bits=4)`` is how a pruned and
     quantized layer picks where its positions go; the options go to every format.
     """
-    if isinstance(fmts, str) or not fmts:
-        raise TypeError(f"fmts must be a non-empty sequence of format names; got {fmts!r}")
+    if isinstance(fmts, str) or not check_sequence(fmts, "fmts", "format names"):
+        raise TypeError(f"fmts must be a non-empty list or tuple of format names; got {fmts!r}")
+    for f in fmts:
+        get_format(f, "fmts[i]")
     encodings = [encode(w, f, **options) for f in fmts]
     return min(encodings, key=lambda e: e.bits)  # min keeps the first of ties

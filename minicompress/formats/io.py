@@ -109,7 +109,7 @@ def _read_encoding(npz: NpzReader, name: str, fmt: str, keys: dict, shape: tuple
         return ValueError(f"{npz.path}: key {key or name!r}: {message}")
 
     try:
-        spec = get_format(fmt)
+        spec = get_format(fmt, "the format named in the key")
     except (ValueError, TypeError) as err:
         raise fail(err) from None
     if own is not None and fmt != own.fmt:

@@ -31,7 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..nn import functional as F
-from ..nn._checks import as_array, check_finite, check_float, check_int
+from ..nn._checks import as_array, check_finite, check_float, check_int, described
 from ..nn.layers import Conv2d, Linear, Module, _check_input, replace_layers
 from .encoding import Encoding, decode, encode
 
@@ -129,7 +129,7 @@ class StoredLayer(Encoded):
         if bias is not None:
             b = as_array(bias, "bias")
             if b.dtype.kind != "f":
-                raise TypeError(f"bias must be a float array; got dtype {b.dtype}")
+                raise TypeError(f"bias must be a float array; got {described(bias, b)}")
             if b.shape != weight.shape[:1]:  # nothing is broadcast: a (1,) bias is refused
                 raise ValueError(f"bias must have shape {weight.shape[:1]} (one per output); got {b.shape}")
             with np.errstate(over="ignore"):

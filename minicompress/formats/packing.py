@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..nn._checks import check_codes, check_int, check_weights
+from ..nn._checks import as_array, check_codes, check_float_dtype, check_int, check_weights, described
 
 __all__ = ["code_range", "pack_codes", "unpack_codes", "pack_signs", "unpack_signs", "packed_bytes"]
 
@@ -80,15 +80,18 @@ def pack_signs(x, axis: int = -1) -> np.ndarray:
     x: (..., k) -> (..., ceil(k / 8)) uint8 for the default axis.
     """
     x = check_weights(x, "x")
+    axis = check_int(axis, "axis", low=-max(x.ndim, 1), high=max(x.ndim, 1) - 1)
     return np.packbits(x >= 0, axis=axis)
 
 
 def unpack_signs(bits, k: int, axis: int = -1, *, dtype=np.float32) -> np.ndarray:
     """Inverse of :func:`pack_signs`: +1/-1 values, ``k`` of them along ``axis``."""
-    bits = np.asarray(bits)
+    given, bits = bits, as_array(bits, "bits")
     if bits.dtype != np.uint8:
-        raise TypeError(f"bits must be a uint8 array from pack_signs; got dtype {bits.dtype}")
+        raise TypeError(f"bits must be a uint8 array from pack_signs; got {described(given, bits)}")
     k = check_int(k, "k", low=1)
+    axis = check_int(axis, "axis", low=-max(bits.ndim, 1), high=max(bits.ndim, 1) - 1)
+    dtype = check_float_dtype(dtype)
     if bits.ndim == 0 or k > 8 * bits.shape[axis] or k <= 8 * (bits.shape[axis] - 1):
         raise ValueError(f"k = {k} does not match {np.shape(bits)} packed bytes along axis {axis}")
     b = np.unpackbits(bits, axis=axis, count=k)

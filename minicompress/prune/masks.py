@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..nn._checks import check_bool, check_choice, check_float, check_module
+from ..nn._checks import check_bool, check_choice, check_dict, check_float, check_module, check_names
 from .magnitude import mask_from_scores, score_threshold
 from .saliency import hessian_diagonal, loss_gradients, obd_saliency, taylor_saliency
 
@@ -23,8 +23,8 @@ SCOPES = ("layer", "global")
 
 def select_parameters(model, include=("weight",)) -> dict[str, np.ndarray]:
     """The live parameters whose last name component is in ``include`` (``fc1.weight`` -> weight)."""
-    if isinstance(include, str) or not all(isinstance(s, str) for s in include) or not include:
-        raise TypeError(f"include must be a non-empty tuple of names such as ('weight',); got {include!r}")
+    check_module(model)
+    include = check_names(include, "include")
     chosen = {n: p for n, p in model.named_parameters() if n.rsplit(".", 1)[-1] in include}
     if not chosen:
         names = [n for n, _ in model.named_parameters()]
@@ -94,6 +94,7 @@ def scope_masks(scores: dict, sparsity: float, scope: str = "layer") -> dict[str
     """Keep-masks from importance ``scores`` ``{name: array}``: each array loses its own
     floor(s n) lowest (``scope="layer"``), or one threshold over all of them together
     (``"global"``).  Scores strictly below the threshold are pruned; ties survive."""
+    check_dict(scores, "scores", "{name: array of importance scores}", empty=False)
     check_choice(scope, "scope", SCOPES)
     if scope == "layer":
         return {n: mask_from_scores(s, sparsity) for n, s in scores.items()}
@@ -102,8 +103,8 @@ def scope_masks(scores: dict, sparsity: float, scope: str = "layer") -> dict[str
 
 
 def _check_masks(model, masks) -> dict[str, np.ndarray]:
-    if not isinstance(masks, dict):
-        raise TypeError(f"masks must be a dict of name -> bool array; got {type(masks).__name__}")
+    check_module(model)
+    check_dict(masks, "masks", "of name -> bool array")
     params = dict(model.named_parameters())
     for name, m in masks.items():
         if name not in params:
@@ -126,6 +127,7 @@ def apply_masks(model, masks: dict) -> None:
 
 def sparsity_of(masks: dict) -> float:
     """Fraction of entries pruned over all masks together."""
+    check_dict(masks, "masks", "{name: bool array}", empty=False)
     total = sum(m.size for m in masks.values())
     return 1.0 - sum(int(m.sum()) for m in masks.values()) / total
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..formats import Encoding, compress_layer, encode
 from ..formats.symmetric import symmetric_round_trip
-from ..nn._checks import check_bool
+from ..nn._checks import check_bool, check_choice, check_types
 from ..nn.layers import Conv2d, Linear, Module, replace_layers
 from .binary import binarize_scaled
 from .ternary import ternarize
@@ -31,9 +31,7 @@ SCHEMES = ("binary", "ternary", "int8")
 
 
 def check_scheme(scheme) -> str:
-    if scheme not in SCHEMES:
-        raise ValueError(f"scheme must be one of {SCHEMES}; got {scheme!r}")
-    return scheme
+    return check_choice(scheme, "scheme", SCHEMES)
 
 
 def quantized_values(w: np.ndarray, scheme: str, *, per_channel: bool = True) -> np.ndarray:
@@ -73,4 +71,4 @@ def quantize_weights(model: Module, scheme: str = "int8", *, per_channel: bool =
         enc = weight_encoding(layer.params["weight"], scheme, per_channel=per_channel)
         return compress_layer(layer, encoding=enc)
 
-    return replace_layers(model, tuple(layer_types), make)
+    return replace_layers(model, check_types(layer_types), make)

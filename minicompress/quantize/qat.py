@@ -38,6 +38,7 @@ from ..nn._checks import (
     check_qrange,
     check_same_shape,
     check_scale,
+    check_types,
     check_weights,
     check_zero_point,
 )
@@ -95,7 +96,7 @@ def fake_quantize_backward(dout: np.ndarray, cache) -> np.ndarray:
     if not isinstance(cache, np.ndarray) or cache.dtype != bool:
         got = f"dtype {cache.dtype}" if isinstance(cache, np.ndarray) else type(cache).__name__
         raise TypeError(f"cache must be the boolean window fake_quantize_forward returned; got {got}")
-    dout = check_array(dout, "dout")
+    dout = check_array(dout, "dout", finite=True)
     check_same_shape(dout, cache, ("dout", "x (the cached window)"))
     return dout * cache
 
@@ -206,7 +207,7 @@ def prepare_qat(model: Module, scheme: str = "binary", *, per_channel: bool = Tr
         cls = QATLinear if isinstance(layer, Linear) else QATConv2d
         return cls(layer, scheme, per_channel=per_channel)
 
-    return replace_layers(model, tuple(layer_types), make)
+    return replace_layers(model, check_types(layer_types), make)
 
 
 def convert_qat(model: Module) -> Module:
