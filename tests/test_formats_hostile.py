@@ -6,6 +6,7 @@ tmp_path, from a good file's members."""
 import io
 import tracemalloc
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -186,11 +187,11 @@ def test_case_08_every_hostile_file_names_the_file_and_the_key(tmp_path, good, n
 
 def test_case_08_a_bit_flipped_in_the_data_fails_the_zip_crc(tmp_path, good):
     path = write(tmp_path / "bad.npz", good[0])
-    raw = bytearray(open(path, "rb").read())
+    raw = bytearray(Path(path).read_bytes())
     member = good[0]["fc1.bias/fp32/values"]
     at = raw.find(member) + len(member) - 1
     raw[at] ^= 0x01  # the last byte of the bias data; the zip entry keeps the old CRC-32
-    open(path, "wb").write(bytes(raw))
+    Path(path).write_bytes(bytes(raw))
     model = target(0)
     before = snapshot(model)
     match = r"bad\.npz: key 'fc1.bias/fp32/values': cannot read .*BadZipFile: Bad CRC-32"
@@ -201,7 +202,7 @@ def test_case_08_a_bit_flipped_in_the_data_fails_the_zip_crc(tmp_path, good):
 
 def _truncated(path, good):
     full = write(path.with_name("full.npz"), good)
-    path.write_bytes(open(full, "rb").read()[:700])  # the central directory is gone
+    path.write_bytes(Path(full).read_bytes()[:700])  # the central directory is gone
 
 
 def _duplicate(path, good):

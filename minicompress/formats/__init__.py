@@ -27,7 +27,8 @@ lowrank        32 r (m + k): factors A @ B                                 no
 (*) for arrays that already are binary / ternary.  The modules: :mod:`.encoding` (the
 Encoding and the registry), :mod:`.symmetric` (the quantizer), :mod:`.packing` (bits to
 bytes), :mod:`.dense`, :mod:`.codes`, :mod:`.sparse`, :mod:`.lowrank` (the formats),
-:mod:`.layers` (the stored-weight layers), :mod:`.io` (save/load).
+:mod:`.encoded` and :mod:`.layers` (the stored-weight layers), :mod:`.io` (save/load) and
+:mod:`.npz` (reading a file's declarations before its data).
 """
 
 from . import codes, dense, lowrank, sparse  # noqa: F401  (each registers its formats)

@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from ..nn._checks import check_module, check_parameter_value
+from .encoded import Encoded
 from .encoding import Encoding, check_parts, decode, encode, get_format, parse_header
-from .layers import Encoded
 from .npz import NpzReader
 
 __all__ = ["save_model", "load_model", "model_encodings"]

@@ -25,84 +25,17 @@ leaves them alone and ``state_dict`` has none; save them with ``formats.save_mod
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import scipy.sparse as sp
 
 from ..nn import functional as F
 from ..nn._checks import as_array, check_finite, check_float, check_int, described
 from ..nn.layers import Conv2d, Linear, Module, _check_input, replace_layers
+from .encoded import Encoded, _check_encoding
 from .encoding import Encoding, decode, encode
 
 __all__ = ["Encoded", "StoredLayer", "CompressedLinear", "CompressedConv2d", "SparseLinear", "SparseConv2d",
            "compress_layer", "to_sparse"]
-
-
-def _check_encoding(enc, name: str) -> Encoding:
-    if not isinstance(enc, Encoding):
-        raise TypeError(f"{name} must be a formats Encoding (formats.encode(w, fmt)); got "
-                        f"{type(enc).__name__}")
-    return enc
-
-
-class Encoded(Module):
-    """A module whose stored state is a dict of encodings, by key: what ``save_model``
-    writes, what ``storage_bits()`` counts, what ``load_model`` replaces (atomically).
-    Subclasses derive what they compute with in :meth:`_build`."""
-
-    def encodings(self) -> dict[str, Encoding]:
-        """What this module stores, by key (``weight``, ``bias``, ...): what save_model writes."""
-        return dict(self._encodings)
-
-    def load_encodings(self, encodings: dict) -> None:
-        """Replace the stored arrays by ``encodings`` of the same keys, formats, shapes and
-        part dtypes, and rebuild the compute caches.  Atomic: everything is checked and
-        built on a copy first (:meth:`prepare_encodings`), so a failure changes nothing."""
-        self.commit_encodings(self.prepare_encodings(encodings))
-
-    def prepare_encodings(self, encodings: dict) -> dict:
-        """Phase 1 of a load: check ``encodings`` against what this module stores (keys,
-        formats, shapes, the parts and their dtypes), decode each (which checks its arrays),
-        build the compute caches on a shallow copy of the module, and return that copy's
-        state for :meth:`commit_encodings`.  Nothing of ``self`` changes."""
-        if not isinstance(encodings, dict) or set(encodings) != set(self._encodings):
-            got = sorted(encodings) if isinstance(encodings, dict) else type(encodings).__name__
-            raise ValueError(f"{type(self).__name__} stores {sorted(self._encodings)}; got {got}")
-        for key, enc in encodings.items():
-            own = self._encodings[key]
-            enc = _check_encoding(enc, f"encodings[{key!r}]")
-            if enc.fmt != own.fmt:
-                raise ValueError(f"{key!r} must be stored as {own.fmt!r}; got {enc.fmt!r}")
-            try:
-                decode(enc)  # header, parts, finiteness, index ranges
-            except (ValueError, TypeError) as err:
-                raise ValueError(f"{key!r}: {err}") from err
-            if enc.shape != own.shape:
-                raise ValueError(f"{key!r} must be {own.fmt!r} of shape {own.shape}; got shape {enc.shape}")
-            dtypes = {p: a.dtype for p, a in enc.arrays.items()}
-            own_dtypes = {p: a.dtype for p, a in own.arrays.items()}
-            if dtypes != own_dtypes:
-                raise ValueError(f"{key!r} must hold the parts {own_dtypes} (as this layer stores them); "
-                                 f"got {dtypes}")
-        trial = copy.copy(self)
-        trial._set(dict(encodings))  # a corrupt encoding fails here, on the copy
-        return trial.__dict__
-
-    def commit_encodings(self, state: dict) -> None:
-        """Phase 2 of a load: take the state :meth:`prepare_encodings` built (cannot fail)."""
-        self.__dict__.update(state)
-
-    def _set(self, encodings: dict) -> None:
-        self._encodings = encodings
-        self._build()
-
-    def _build(self) -> None:
-        raise NotImplementedError(f"{type(self).__name__} does not define _build()")
-
-    def storage_bits(self) -> int:
-        """Exact stored bits: the sum over :meth:`encodings`, headers included."""
-        return int(sum(e.bits for e in self._encodings.values()))
 
 
 class StoredLayer(Encoded):
