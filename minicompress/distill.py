@@ -26,7 +26,8 @@ import numpy as np
 
 from .nn import fit
 from .nn import functional as F
-from .nn._checks import check_array, check_bool, check_finite, check_float, check_int, check_module, check_rng
+from .nn._checks import check_array, check_bool, check_finite, check_float, check_int, check_rng
+from .nn.module import check_module
 
 __all__ = ["softmax", "log_softmax", "kd_loss", "kd_loss_as_written", "KDLoss", "jitter", "distill"]
 

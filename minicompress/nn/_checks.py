@@ -11,7 +11,7 @@ import numbers
 import numpy as np
 
 __all__ = ["as_array", "check_array", "check_int", "check_float", "check_finite", "check_rng", "check_bool",
-           "check_module", "check_float_dtype", "check_callable", "check_choice", "check_ndarray",
+           "check_float_dtype", "check_callable", "check_choice", "check_ndarray",
            "check_same_shape", "check_parameter_value", "check_sequence", "check_weights", "check_bits",
            "check_scale", "check_codes", "check_qrange", "check_zero_point", "smallest_int_dtype"]
 
@@ -131,18 +131,6 @@ def check_bool(value, name: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False; got {_describe(value)}")
     return bool(value)
-
-
-def check_module(value, name: str = "model"):
-    """A :class:`~minicompress.nn.Module` (a layer or a model), else ``TypeError``."""
-    from .layers import Module  # layers imports this module: import when called
-
-    if not isinstance(value, Module):
-        raise TypeError(
-            f"{name} must be a minicompress Module (a layer or a model such as nn.Sequential(...)); "
-            f"got {_describe(value)}"
-        )
-    return value
 
 
 def check_float_dtype(dtype, name: str = "dtype") -> np.dtype:
