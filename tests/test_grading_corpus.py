@@ -6,10 +6,15 @@ label is a mistake's key, and the solution must FAIL with that mistake's hint --
 contract labels (dtype, shape, type, mutates), with that problem named.  Every mistake an
 exercise declares has its wrong solution here, so the grader's catch rate cannot fall
 without a test saying so.  One worker process serves a whole exercise.
+
+Few inputs per function here (the suite stays fast); a deeper run, to look for a right
+solution that a tolerance or an input distribution fails unfairly:
+GRADING_CORPUS_EXAMPLES=400 pytest tests/test_grading_corpus.py
 """
 
 import importlib.util
 import inspect
+import os
 from pathlib import Path
 
 import pytest
@@ -20,6 +25,7 @@ from minicompress.grading.report import render
 
 CORPUS = Path(__file__).resolve().parent / "grading_corpus"
 CONTRACTS = {"dtype", "shape", "type", "mutates"}
+MAX_EXAMPLES = int(os.environ.get("GRADING_CORPUS_EXAMPLES", "8"))
 
 
 def _entries(stem):
@@ -49,7 +55,8 @@ def test_right_solutions_pass_and_wrong_ones_fail_with_their_hint(stem):
     with StudentProcess(CORPUS / f"{stem}.py") as student:
         assert student.import_error is None and not student.imports_library
         for function, label in _entries(stem):
-            r = grade_function(student, checks[function], attribute=f"{function}__{label}", max_examples=8)
+            r = grade_function(student, checks[function], attribute=f"{function}__{label}",
+                               max_examples=MAX_EXAMPLES)
             if label.startswith("correct"):
                 assert r.status == "PASS", render(r)
                 continue
