@@ -44,7 +44,8 @@ def main(argv=None) -> int:
         raise SystemExit(f"{README} has no '<!-- tour table begin -->' ... 'end -->' block")
     table = render(tour["rows"], "markdown")
     README.write_text(BLOCK.sub(lambda m: m.group(1) + table + "\n" + m.group(2), text))
-    print(f"rewrote the table in {README} from {JSON} ({len(tour['rows'])} rows, tour {tour['seconds']:.0f} s)")
+    print(f"rewrote the table in {README} from {JSON} ({len(tour['rows'])} rows, "
+          f"tour {tour['seconds']:.0f} s)")
     return 0
 
 

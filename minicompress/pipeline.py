@@ -121,8 +121,13 @@ def evaluate_file(path, name: str | None = None) -> str:
     """Load a model saved with :func:`minicompress.formats.save_model` into the architecture
     ``name`` (default: the first of :data:`~minicompress.baselines.MODELS` whose parameters the
     file holds) and describe it: stored size, test accuracy, MACs per image."""
+    import zipfile
+
     from .formats import load_model
 
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{path} is not an .npz file (save one with `train --out FILE.npz` or "
+                         f"formats.save_model)")
     names = sorted(MODELS) if name is None else [name]
     errors = {}
     for candidate in names:
@@ -145,8 +150,8 @@ def evaluate_file(path, name: str | None = None) -> str:
     disk = Path(path).stat().st_size / 1024
     return "\n".join([
         f"model:    {candidate} ({type(model).__name__}), {n_params:,} parameters, {n_nonzero:,} non-zero",
-        f"stored:   {'/'.join(fmts) or 'fp32'}, {size.kilobytes:,.1f} KB counted as {fmt} "
-        f"({disk:,.1f} KB on disk, with the .npz container)",
+        f"stored:   {size.kilobytes:,.1f} KB as {'/'.join(fmts) or fmt} ({disk:,.1f} KB on disk, with "
+        f"the .npz container)",
         f"accuracy: {100 * metrics.accuracy(model, data.X_test, data.y_test):.1f}% on the "
         f"{len(data.X_test):,} bundled test digits",
         f"work:     {work.effective / 1e6:.3f} M MACs per image ({work.dense / 1e6:.3f} M dense)",

@@ -125,7 +125,7 @@ def _terminal(table, columns, *, width: int | None) -> list[str]:
     out = [line(heads), "  ".join("-" * w for w in widths)]
     for title, group in _groups(list(zip(table, cells))):
         if title:
-            out.append(title)
+            out.extend(textwrap.wrap(title, width or len(title), subsequent_indent="  "))
         for c in group:
             names = textwrap.wrap(c[0], widths[0], subsequent_indent="  ") or [""]
             out.append(line([names[0], *c[1:]]))
