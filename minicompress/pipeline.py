@@ -10,6 +10,11 @@ of :mod:`minicompress.experiments` with a ``TITLE`` and two functions::
 A section stands on the techniques and on the shared scaffold
 (:mod:`minicompress.experiments.scaffold`: the context, the training recipe, ``measure``),
 never on this module, so imports run one way: sections -> scaffold, pipeline -> sections.
+
+To add a section: write the module (its rows say which technique they measure and against
+which reference row), add it to :data:`SECTION_MODULES`, then rerun
+``python benchmarks/tour_readme.py``, which reruns the tour and rewrites README's table and
+``benchmarks/results/tour.json`` (a test checks that the two agree).
 """
 
 from __future__ import annotations
