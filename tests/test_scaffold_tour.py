@@ -97,9 +97,8 @@ def test_value_names_and_how_they_join():
 
 
 def test_format_names_read_off_the_layers(small):
-    from minicompress.formats import to_sparse
-
     from minicompress.combine import auto_compress, prune_then_quantize
+    from minicompress.formats import to_sparse
     from minicompress.quantize import integer_only, quantize_dynamic, quantize_weights
 
     conv = ConvNet(rng=0)
