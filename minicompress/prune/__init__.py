@@ -9,6 +9,7 @@
 - :mod:`.sparsegpt` -- OBS from calibration data, layer by layer (Frantar & Alistarh 2023)
 - :mod:`.nm` -- N:M semi-structured sparsity, e.g. 2:4 (Mishra et al. 2021)
 - :mod:`.hessian` -- the full Hessian of a small net; magnitude vs OBD vs OBS on the real loss
+- :mod:`.oneshot` -- magnitude vs OBD vs SparseGPT with no retraining, side by side
 - :mod:`.lottery` -- lottery tickets with rewinding, and their controls (Frankle & Carbin 2019)
 - :mod:`.snip` -- pruning at initialisation by connection sensitivity (Lee et al. 2019)
 - :mod:`.structured` -- L1-norm filter pruning that shrinks the layers (Li et al. 2017)
@@ -37,6 +38,7 @@ from .magnitude import (
 from .masks import MaskHook, apply_masks, prune_model, random_masks, select_parameters, sparsity_of
 from .nm import nm_mask, nm_mask_from_scores, parse_pattern
 from .obs import obs_prune, obs_update, quadratic_loss_increase
+from .oneshot import ONESHOT_METHODS, accuracy_without_retraining, prune_oneshot
 from .saliency import hessian_diagonal, loss_gradients, obd_saliency, taylor_saliency
 from .schedule import GradualPruning, gradual_sparsity, iterative_prune
 from .snip import prune_at_init, snip_masks
@@ -51,6 +53,7 @@ __all__ = [
     "sparsegpt", "sparsegpt_prune", "inverse_hessian_cholesky",
     "flat_weights", "set_flat_weights", "full_hessian", "hessian_by_loss_differences",
     "gauss_newton_matrix", "removal_comparison",
+    "ONESHOT_METHODS", "prune_oneshot", "accuracy_without_retraining",
     "lottery_ticket", "prune_survivors", "train_masked", "snip_masks", "prune_at_init",
     "l1_penalty", "L1Penalty", "soft_threshold", "ProximalL1",
     "taylor_saliency", "loss_gradients", "hessian_diagonal", "obd_saliency",

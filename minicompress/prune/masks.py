@@ -143,7 +143,15 @@ def apply_masks(model, masks: dict) -> None:
     """Set every masked-out entry (mask False) of the named parameters to exactly 0, in place."""
     params = _check_masks(model, masks)
     for name, m in masks.items():
-        params[name][~m] = 0
+        _zero_where_pruned(params[name], m)
+
+
+def _zero_where_pruned(a: np.ndarray, keep: np.ndarray) -> None:
+    """a[~keep] = +0.0 in place, for finite a.  Multiplying by the bool mask is ~20x faster than
+    boolean-index assignment on a 300 x 784 layer (it runs every training step); adding 0.0
+    turns the -0.0 of a pruned negative entry into +0.0, so the bits are those of a[~keep] = 0."""
+    np.multiply(a, keep, out=a)
+    a += 0.0
 
 
 def random_masks(masks: dict, rng) -> dict[str, np.ndarray]:
@@ -190,7 +198,7 @@ class MaskHook:
         _check_masks(model, self.masks)
         grads = dict(model.named_gradients())
         for name, m in self.masks.items():
-            grads[name][~m] = 0
+            _zero_where_pruned(grads[name], m)
 
     def after_step(self, model) -> None:
         apply_masks(model, self.masks)

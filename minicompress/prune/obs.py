@@ -24,13 +24,16 @@ from ..nn._checks import check_array, check_int
 __all__ = ["obs_update", "obs_prune", "quadratic_loss_increase"]
 
 
-def _check_inverse_hessian(H_inv, d: int) -> np.ndarray:
+def _check_inverse_hessian(H_inv, d: int, *, allow_removed: bool = False) -> np.ndarray:
     H_inv = check_array(H_inv, "H_inv", ndim=2, finite=True)
     if H_inv.shape != (d, d):
         raise ValueError(f"H_inv must have shape ({d}, {d}) to match w's {d} entries; got {H_inv.shape}")
     if not np.allclose(H_inv, H_inv.T, rtol=1e-8, atol=1e-12 * np.abs(H_inv).max()):
         raise ValueError("H_inv must be symmetric (the inverse of a Hessian); got an asymmetric matrix")
-    if np.any(np.diag(H_inv) <= 0):
+    bad = np.diag(H_inv) <= 0
+    if allow_removed:  # a weight removed by obs_update has its row and column exactly 0
+        bad &= np.any(H_inv != 0, axis=1)
+    if np.any(bad):
         raise ValueError("H_inv must be positive definite; its diagonal has entries <= 0")
     return H_inv
 
@@ -59,8 +62,9 @@ def obs_update(w: np.ndarray, H_inv: np.ndarray, q: int):
     Parameters
     ----------
     w : array of any shape with d entries (flattened in C order to match H_inv)
-    H_inv : (d, d) symmetric positive definite inverse Hessian
-    q : int in [0, d), the flat index of the weight to remove
+    H_inv : (d, d) symmetric positive definite inverse Hessian, or one returned by an earlier
+        ``obs_update`` (whose removed weights have zero rows and columns)
+    q : int in [0, d), the flat index of the weight to remove (not one already removed)
 
     Returns
     -------
@@ -72,8 +76,10 @@ def obs_update(w: np.ndarray, H_inv: np.ndarray, q: int):
     w_new = (0, 3.5), L_0 = 1 / (2 * 2/3) = 0.75 (tests/test_prune_obs.py).
     """
     w = check_array(w, "w", finite=True)
-    Hi = _check_inverse_hessian(H_inv, w.size).astype(np.float64)  # a copy
+    Hi = _check_inverse_hessian(H_inv, w.size, allow_removed=True).astype(np.float64)  # a copy
     q = check_int(q, "q", low=0, high=w.size - 1)
+    if Hi[q, q] == 0:
+        raise ValueError(f"weight q={q} is already removed (row {q} of H_inv is 0); pick another")
     x = w.astype(np.float64).reshape(-1).copy()
     increase = _obs_step(x, Hi, q)
     return x.reshape(w.shape), Hi, increase
