@@ -71,8 +71,8 @@ def whole_model(repeats: int, sparsity: float = 0.95) -> None:
     import numpy as np
 
     from minicompress.experiments.evaluation import time_side_by_side
+    from minicompress.formats import to_sparse
     from minicompress.nn import LeNet300_100
-    from minicompress.nn.sparse import to_sparse
     from minicompress.prune import prune_model
 
     model = LeNet300_100(rng=0)

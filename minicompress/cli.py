@@ -48,9 +48,12 @@ def _cmd_figures(args) -> int:
 
 
 def _cmd_check(args) -> int:
-    from .grading import check_file
+    from functools import partial
 
-    return check_file(args.file, max_examples=args.max_examples)
+    from .grading import check_files
+
+    return check_files(args.files, exercise=args.exercise, max_examples=args.max_examples,
+                       timeout=args.timeout, json_path=args.json, out=partial(print, flush=True))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -91,14 +94,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sections", nargs="+", choices=SECTIONS, help="only these sections' figures")
     p.set_defaults(func=_cmd_figures)
 
-    p = sub.add_parser("check", help="grade an exercise file",
-                       description="Load a student's exercise module (e.g. "
-                       "tutorials/exercises/ex00_layers.py), grade every function it defines "
-                       "against the reference on hypothesis-generated inputs, and print PASS or "
-                       "the smallest failing input with expected vs received values. Exit code "
-                       "0 when everything passes, 1 otherwise.")
-    p.add_argument("file", help="path to the exercise .py file")
-    p.add_argument("--max-examples", type=int, default=100, help="inputs tried per function (default: 100)")
+    p = sub.add_parser("check", help="grade exercise files (one, or a class's folder)",
+                       description="Grade students' exercise files against the reference. Each file is "
+                       "imported in its own process; each function is tried on hand-checkable cases, "
+                       "then on inputs Hypothesis draws, and reported as it is graded: PASS, or the "
+                       "failing input (the smallest Hypothesis finds) with expected vs received values "
+                       "and a hint for a known mistake. A function that runs minicompress code (the "
+                       "answer key) is flagged and fails. With several files, a score table follows. "
+                       "Exit code 0: everything passes; 1: some function does not; 3: some file does "
+                       "not import (its own traceback is shown); 2: bad arguments.")
+    p.add_argument("files", nargs="+", metavar="FILE",
+                   help="exercise files, e.g. tutorials/exercises/ex01_pruning.py or submissions/*.py")
+    p.add_argument("--exercise", metavar="NAME",
+                   help="the exercise the files answer (e.g. ex01_pruning); default: the one each file "
+                   "name contains (alice_ex01_pruning.py)")
+    p.add_argument("--max-examples", type=int, default=100,
+                   help="Hypothesis inputs per function after the hand cases; 0: hand cases only "
+                   "(default: 100)")
+    p.add_argument("--timeout", type=float, default=3.0, metavar="SECONDS",
+                   help="time limit of one call; a call that takes longer fails the function (default: 3)")
+    p.add_argument("--json", metavar="FILE", help="also write every result (per file, per function) as JSON")
     p.set_defaults(func=_cmd_check)
     return parser
 

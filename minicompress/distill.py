@@ -26,7 +26,8 @@ import numpy as np
 
 from .nn import fit
 from .nn import functional as F
-from .nn._checks import check_array, check_finite, check_float, check_int, check_rng
+from .nn._checks import check_array, check_bool, check_finite, check_float, check_int, check_rng
+from .nn.module import check_module
 
 __all__ = ["softmax", "log_softmax", "kd_loss", "kd_loss_as_written", "KDLoss", "jitter", "distill"]
 
@@ -70,12 +71,17 @@ def _check_labels(labels, N: int, C: int) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- softmax
-def _tempered(z: np.ndarray, T: float) -> np.ndarray:
-    """``(z - max_j z_j) / T`` on the last axis: shifted BEFORE dividing, so that a tiny T
-    sends the non-maximal logits to -inf (weight 0) instead of overflowing ``z / T`` to inf.
+def _tempered(z: np.ndarray, T: float, dtype=None) -> np.ndarray:
+    """``(z - max_j z_j) / T`` on the last axis, in ``dtype`` (default: z's).
+
+    Shifted BEFORE dividing, so that a tiny T sends the non-maximal logits to -inf (weight
+    0) instead of overflowing ``z / T`` to inf.  The division is done in float64 whatever
+    z's dtype: T = 1e-300 would be 0 in float32 (and 1e-8 in float16), and ``0 / 0`` NaN.
     Its row maximum is exactly 0, so the NN stack's softmax / log_softmax, which subtract
     the row maximum again, return the same bits as if they did not."""
-    return (z - z.max(axis=-1, keepdims=True)) / np.asarray(T, dtype=z.dtype)
+    shifted = (z - z.max(axis=-1, keepdims=True)).astype(np.float64)
+    with np.errstate(over="ignore"):  # -1e300 in float32 is -inf: weight exactly 0
+        return (shifted / T).astype(z.dtype if dtype is None else dtype)
 
 
 def log_softmax(z, *, T: float = 1.0) -> np.ndarray:
@@ -130,6 +136,16 @@ def softmax(z, *, T: float = 1.0) -> np.ndarray:
 def _p_log_ratio(p, logp, logq):
     """Pointwise KL terms p (log p - log q), with the limit 0 where p == 0 (no 0 * inf = NaN)."""
     return np.where(p > 0, p * (logp - logq), 0.0).astype(p.dtype, copy=False)
+
+
+def _soft_term(s, t, T: float):
+    """``log q = log softmax(s/T)``, ``p = softmax(t/T)`` and the KL per row, in float64
+    whatever the logits' dtype: with T = 1e-300, s/T is about -1e300 (float32's -inf, which
+    would make KL = inf although T^2 KL -> 0), and T^2 KL needs every digit at large T."""
+    logq = F.log_softmax(_tempered(s, T, np.float64))
+    logp = F.log_softmax(_tempered(t, T, np.float64))
+    p = np.exp(logp)
+    return logq, p, _p_log_ratio(p, logp, logq).sum(axis=1)
 
 
 def kd_loss(student_logits, teacher_logits, labels, *, T: float, alpha: float):
@@ -191,12 +207,9 @@ def kd_loss(student_logits, teacher_logits, labels, *, T: float, alpha: float):
         hard[rows, labels] -= 1
         dlogits += (alpha / N) * hard
     if alpha < 1:
-        logq = F.log_softmax(_tempered(s, T))
-        logp = F.log_softmax(_tempered(t.astype(s.dtype, copy=False), T))
-        p = np.exp(logp)
-        kl = _p_log_ratio(p, logp, logq).sum(axis=1)  # (N,)
-        loss += (1 - alpha) * T**2 * float(kl.mean())
-        dlogits += ((1 - alpha) * T / N) * (np.exp(logq) - p)
+        logq, p, kl = _soft_term(s, t, T)
+        loss += (1 - alpha) * T * (T * float(kl.mean()))  # T * (T * KL): no overflow of T**2
+        dlogits += (((1 - alpha) * T / N) * (np.exp(logq) - p)).astype(s.dtype)
     return float(loss), dlogits
 
 
@@ -230,11 +243,10 @@ def kd_loss_as_written(student_logits, teacher_logits, *, T: float):
     s, t = _check_pair(student_logits, teacher_logits)
     T = _check_T(T)
     N, C = s.shape
-    logq = F.log_softmax(_tempered(s, T))
-    logp = F.log_softmax(_tempered(t.astype(s.dtype, copy=False), T))
-    p = np.exp(logp)
-    loss = float(_p_log_ratio(p, logp, logq).sum() / (N * C))
-    return loss, (np.exp(logq) - p) / (N * C * T)
+    logq, p, kl = _soft_term(s, t, T)
+    loss = float(kl.sum() / (N * C))
+    with np.errstate(over="ignore"):  # a gradient beyond float32's range is inf, honestly
+        return loss, ((np.exp(logq) - p) / (N * C * T)).astype(s.dtype)
 
 
 class KDLoss:
@@ -256,12 +268,13 @@ class KDLoss:
         self.teacher = teacher
         self.T = _check_T(T)
         self.alpha = check_float(alpha, "alpha", low=0.0, high=1.0)
+        as_written = check_bool(as_written, "as_written")
         if as_written and self.alpha != 0:
             raise ValueError(
                 f"as_written=True reproduces the text's snippet, which has no hard-label term; "
                 f"alpha must be 0, got {self.alpha}"
             )
-        self.as_written = bool(as_written)
+        self.as_written = as_written
         self._teacher_logits = None
 
     def on_batch(self, model, xb, yb) -> None:
@@ -306,8 +319,10 @@ def jitter(x: np.ndarray, rng, *, max_shift: int = 2) -> np.ndarray:
     """
     rng = check_rng(rng)
     m = check_int(max_shift, "max_shift", low=0)
-    if not isinstance(x, np.ndarray) or x.ndim != 4:
-        raise ValueError(f"x must be an (N, C, H, W) array; got {getattr(x, 'shape', type(x).__name__)}")
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"x must be an (N, C, H, W) numpy array; got {type(x).__name__}")
+    if x.ndim != 4:
+        raise ValueError(f"x must be an (N, C, H, W) array; got shape {x.shape}")
     N, C, H, W = x.shape
     if m >= min(H, W):
         raise ValueError(f"max_shift must be smaller than the image size {(H, W)}; got {m}")
@@ -344,6 +359,7 @@ def distill(teacher, student, X, y, *, T: float, alpha: float, epochs: int, batc
     -------
     history : the ``fit`` history (per-epoch loss and accuracies)
     """
+    check_module(student, "student")
     if teacher is student:
         raise ValueError("teacher and student are the same object; distill a separate student model")
     kd = KDLoss(teacher, T=T, alpha=alpha, as_written=as_written)

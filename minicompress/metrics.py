@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import formats
-from .nn import Conv2d, Linear, Module, Sequential
+from .nn import Module, Sequential
 from .nn._checks import check_int
 from .nn.functional import output_size
 
@@ -75,7 +75,7 @@ def _leaves(module, name=""):
 def model_size_bits(model, fmt: str = "fp32", **options) -> SizeReport:
     """Stored bits of ``model`` per layer and in total (``.total``; ``int(report)``).
 
-    ``fmt`` is one of :data:`formats.FORMAT_NAMES`.  It applies to every weight array
+    ``fmt`` is one of :data:`formats.FORMATS` or ``"auto"``.  It applies to every weight array
     (ndim >= 2) of the plain layers; 1-D parameters (biases) are counted as fp32 in every
     format.  A layer that defines ``storage_bits()`` (a quantized, sparse or factorised
     layer) is always counted by it, whatever ``fmt`` says: it knows how it is stored.
@@ -83,8 +83,8 @@ def model_size_bits(model, fmt: str = "fp32", **options) -> SizeReport:
     ``options`` go to the format (e.g. ``rank=8`` for ``"lowrank"``).
     """
     _check_model(model)
-    if fmt not in formats.FORMAT_NAMES:
-        raise ValueError(f"unknown storage format {fmt!r}; choose from {list(formats.FORMAT_NAMES)}")
+    if fmt != "auto" and fmt not in formats.FORMATS:
+        raise ValueError(f"unknown storage format {fmt!r}; choose from {[*formats.FORMATS, 'auto']}")
     array_fmt = "fp32" if fmt == "auto" else fmt
     report = SizeReport(fmt)
     for name, mod in _leaves(model):
@@ -157,14 +157,20 @@ def sparsity(model, *, weights_only: bool = False) -> float:
 
 
 def accuracy(model, X, y, batch_size: int = 500) -> float:
-    """Top-1 accuracy of ``model`` on ``(X, y)`` as a fraction in [0, 1]."""
+    """Top-1 accuracy of ``model`` on ``(X, y)`` as a fraction in [0, 1].
+
+    ``y`` must be integer class labels of shape (N,) in [0, C) for the model's C outputs,
+    checked by the NN stack's :func:`~minicompress.nn.functional.check_labels` as
+    :func:`~minicompress.nn.evaluate` checks them: (N, 1) labels are not broadcast, and
+    out-of-range or float labels are errors, not misses.
+    """
     from .nn import predict
+    from .nn.functional import check_labels
 
     _check_model(model)
-    y = np.asarray(y)
-    if len(X) != len(y):
-        raise ValueError(f"X and y must have the same length; got {len(X)} and {len(y)}")
-    return float((predict(model, X, batch_size).argmax(axis=1) == y).mean())
+    logits = predict(model, X, batch_size)
+    labels = check_labels(y, len(logits), logits.shape[1], name="y")
+    return float((logits.argmax(axis=1) == labels).mean())
 
 
 def accuracy_loss(reference: float, compressed: float) -> float:
@@ -193,27 +199,50 @@ class FlopsReport:
         return int(sum(e for _, e in self.per_layer.values()))
 
 
+def _weight_geometry(layer):
+    """``(weight shape, non-zero weights, stride, padding)`` of a layer that multiplies by a
+    weight -- a Linear or Conv2d, a stored-weight layer of :mod:`minicompress.formats`, a QAT
+    layer -- or None.  A layer that knows better reports ``nonzero_weights()`` itself (a
+    stored layer counts its decoded weight, a QAT layer its quantized one)."""
+    if hasattr(layer, "weight_shape"):
+        shape = tuple(layer.weight_shape)
+    elif "weight" in layer.params:
+        shape = layer.params["weight"].shape
+    else:
+        return None
+    nnz = layer.nonzero_weights() if hasattr(layer, "nonzero_weights") else \
+        int(np.count_nonzero(layer.params["weight"]))
+    return shape, int(nnz), getattr(layer, "stride", 1), getattr(layer, "padding", 0)
+
+
 def layer_macs(layer, x_shape) -> tuple[int, int]:
     """(dense, effective) MACs of one layer for an input of ``x_shape`` (batch 1).
 
-    Linear: dense ``out * in``, effective ``nnz(W)``.  Conv2d: dense
+    A weight of shape (out, in) multiplies like a Linear: dense ``out * in``, effective
+    ``nnz(W)``, per input row.  A weight (C_out, C_in, kh, kw) like a Conv2d: dense
     ``C_out * H' * W' * C_in * kh * kw``, effective ``nnz(W) * H' * W'`` (taps on zero
     padding are counted, as a kernel computes them).  Biases, ReLU and pooling do no MACs.
-    A layer with ``macs(x_shape)`` reports its own.
+    This is the one MAC formula of the package; a layer of another shape reports its own
+    with ``macs(x_shape)``.
     """
     if callable(getattr(layer, "macs", None)):
         d, e = layer.macs(tuple(x_shape))
         return check_int(d, "macs()[0]", low=0), check_int(e, "macs()[1]", low=0)
-    w = layer.params.get("weight")
-    if isinstance(layer, Linear):
-        return int(w.size), int(np.count_nonzero(w))
-    if isinstance(layer, Conv2d):
-        (kh, kw), s, p = layer.kernel_size, layer.stride, layer.padding
-        hw = output_size(x_shape[2], kh, s, p) * output_size(x_shape[3], kw, s, p)
-        return int(w.size) * hw, int(np.count_nonzero(w)) * hw
-    if layer.params:
-        raise TypeError(f"{type(layer).__name__} has parameters but no macs(x_shape); define it")
-    return 0, 0
+    geometry = _weight_geometry(layer)
+    if geometry is None:
+        if layer.params:
+            raise TypeError(f"{type(layer).__name__} has parameters but no weight; define macs(x_shape)")
+        return 0, 0
+    shape, nnz, stride, padding = geometry
+    n = int(np.prod(shape, dtype=np.int64))
+    if len(shape) == 2:
+        rows = int(np.prod(x_shape[:-1], dtype=np.int64))
+        return rows * n, rows * nnz
+    if len(shape) == 4:
+        hw = (output_size(x_shape[-2], shape[2], stride, padding)
+              * output_size(x_shape[-1], shape[3], stride, padding))
+        return n * hw, nnz * hw
+    raise TypeError(f"{type(layer).__name__} has a {len(shape)}-D weight; define macs(x_shape)")
 
 
 def _trace(module, x, name, report):
@@ -246,9 +275,11 @@ def flops(model, input_shape) -> FlopsReport:
     if not isinstance(input_shape, (tuple, list)) or not input_shape:
         raise TypeError(f"input_shape must be a non-empty tuple like (1, 28, 28); got {input_shape!r}")
     shape = tuple(check_int(d, "input_shape[i]", low=1) for d in input_shape)
-    own = any(callable(getattr(m, "macs", None)) for _, m in model.named_modules())
-    if not model.parameters() and not own:
-        raise ValueError(f"model {type(model).__name__} has no parameters; nothing to count")
+    weights = [m for _, m in model.named_modules()
+               if callable(getattr(m, "macs", None)) or _weight_geometry(m) is not None]
+    if not weights:
+        raise ValueError(f"model {type(model).__name__} has no parameters and no weight layers; "
+                         f"nothing to count")
     dtype = model.parameters()[0].dtype if model.parameters() else np.float32
     report = FlopsReport(shape)
     _trace(model, np.zeros((1, *shape), dtype=dtype), "", report)

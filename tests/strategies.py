@@ -79,3 +79,53 @@ def pool_problems(draw, *, max_n=2, max_c=3, max_side=8, max_k=3, max_stride=3, 
         return rng.integers(0, 3, size=(N, C, H, W)).astype(np.float64), k, stride
     x = (rng.permutation(n) - n / 2).reshape(N, C, H, W) / 4.0
     return x, k, stride
+
+
+# ----------------------------------------------------------------------------- dtypes
+#: the float dtypes the library runs in: float32 for every model, float64 in gradient checks,
+#: float16 where a format stores it
+FLOAT_DTYPES = (np.float16, np.float32, np.float64)
+_WIDTH = {np.float16: 16, np.float32: 32, np.float64: 64}
+
+
+def float_arrays(dtype, shape=None, *, max_abs=100.0, min_dims=1, max_dims=3, max_side=6):
+    """Finite arrays of ``dtype`` whose every element Hypothesis draws (so it can shrink them):
+    values in [-max_abs, max_abs], representable in ``dtype``."""
+    if shape is None:
+        shape = small_shapes(min_dims=min_dims, max_dims=max_dims, max_side=max_side)
+    elements = st.floats(-max_abs, max_abs, allow_nan=False, allow_infinity=False,
+                         width=_WIDTH[np.dtype(dtype).type])
+    return hnp.arrays(dtype=dtype, shape=shape, elements=elements)
+
+
+@st.composite
+def weights_any_dtype(draw, *, max_abs=100.0, min_dims=1, max_dims=3, max_side=6):
+    """``(w, dtype)``: a float16, float32 or float64 array drawn element by element."""
+    dtype = draw(st.sampled_from(FLOAT_DTYPES))
+    return draw(float_arrays(dtype, max_abs=max_abs, min_dims=min_dims, max_dims=max_dims,
+                             max_side=max_side)), dtype
+
+
+#: The float dtypes the library runs in (float16 where it is accepted).
+float_dtypes = st.sampled_from(FLOAT_DTYPES)
+
+#: Exact powers of two spanning float64's range: multiplying by one changes only the
+#: exponent, so a scale-invariant result must come out bit-identical (or scaled exactly).
+pow2_factors = st.integers(-660, 660).map(lambda e: float(np.ldexp(1.0, e)))
+
+#: Powers of ten from 1e-200 to 1e200 (inexact factors: compare with a relative tolerance).
+decades = st.integers(-200, 200).map(lambda e: 10.0**e)
+
+
+@st.composite
+def strided_views(draw, *, max_side=5):
+    """A float64 array that is a non-contiguous view of a larger one: a transpose, a step
+    slice or both, so ``x.reshape(-1)`` would be a copy.  Returns ``(view, base)``."""
+    shape = draw(st.tuples(st.integers(1, max_side), st.integers(1, max_side)))
+    step = draw(st.integers(1, 3))
+    base = np.random.default_rng(draw(st.integers(0, 2**32 - 1))).standard_normal(
+        (shape[0] * step, shape[1] * step))
+    view = base[::step, ::step]
+    if draw(st.booleans()):
+        view = view.T
+    return view, base

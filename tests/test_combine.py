@@ -9,7 +9,6 @@ from strategies import small_shapes
 
 from minicompress import Linear, Sequential, Split, formats, metrics
 from minicompress.combine import (
-    CompressedLinear,
     LayerPlan,
     auto_compress,
     compress,
@@ -18,12 +17,12 @@ from minicompress.combine import (
     factorize_then_quantize,
     greedy_path,
     option_grid,
-    pack_codes,
     prune_then_quantize,
     sensitivity,
-    unpack_codes,
     validation_split,
 )
+from minicompress.formats import CompressedLinear
+from minicompress.formats.symmetric import symmetric_quantize
 from minicompress.nn import MLP
 from minicompress.prune import magnitude_mask
 
@@ -34,71 +33,47 @@ def ceil8(bits: int) -> int:
 
 
 def width(v: int) -> int:
-    """formats.py's index width: the smallest of 8/16/32 bits holding v."""
+    """formats' index width: the smallest of 8/16/32 bits holding v."""
     return 8 if v <= 255 else 16 if v <= 65535 else 32
 
 
 def closed_form(shape, z, b, storage, c) -> int:
-    """The module table of combine/layers.py, written out independently."""
+    """The sizes of formats' table for a combination's storages, written out independently:
+    dense = "int" (b-bit codes) or "fp32"; bitmask and csr carry the value bits in their header."""
     n, d = int(np.prod(shape)), len(shape)
     m, k = (1, n) if d == 1 else (shape[0], n // shape[0])  # formats.matrix_view
     values = ceil8(z * b) if b < 32 else 32 * z
     scales = 32 * c if b < 32 else 0
     if storage == "dense":
-        return 32 * d + (ceil8(n * b) if b < 32 else 32 * n) + scales
+        return (32 * (d + 1) + ceil8(n * b) + scales) if b < 32 else 32 * d + 32 * n
     if storage == "bitmask":
-        return 32 * d + ceil8(n) + values + scales
-    return 32 * (d + 1) + z * width(k - 1) + (m + 1) * width(z) + values + scales
-
-
-# ----------------------------------------------------------------------------- packing
-def test_pack_codes_by_hand():
-    assert pack_codes(np.array([1, -1]), 4).tolist() == [0x1F]  # 0001 1111
-    assert pack_codes(np.array([-1, 1, 0]), 2).tolist() == [0b11010000]  # 11 01 00, padded
-    assert unpack_codes(np.array([0x1F], np.uint8), 4, 2).tolist() == [1, -1]
-
-
-@given(st.integers(2, 8), st.integers(0, 50), st.integers(0, 2**32 - 1))
-def test_pack_codes_round_trip_and_size(bits, n, seed):
-    qmax = 2 ** (bits - 1) - 1
-    q = np.random.default_rng(seed).integers(-qmax, qmax + 1, size=n)
-    packed = pack_codes(q, bits)
-    assert packed.nbytes == -(-n * bits // 8)
-    assert np.array_equal(unpack_codes(packed, bits, n), q)
-
-
-def test_pack_codes_rejects_out_of_range():
-    with pytest.raises(ValueError, match=r"4-bit codes must lie in \[-7, 7\]"):
-        pack_codes(np.array([8]), 4)
-    with pytest.raises(TypeError, match="integer"):
-        pack_codes(np.array([0.5]), 4)
+        return 32 * (d + 1) + ceil8(n) + values + scales
+    return 32 * (d + 2) + z * width(k - 1) + (m + 1) * width(z) + values + scales
 
 
 # ----------------------------------------------------------------------------- storage
 def test_storage_by_hand():
-    # 2 x 8 weight, 4 survivors, 8 bits, one scale per row: bitmask = 64 header + 16 mask
-    # bits (2 bytes) + 4 codes * 8 + 2 scales * 32 = 176 bits
+    # 2 x 8 weight, 4 survivors, 8 bits, one scale per row: bitmask = 96 header (2 dims and
+    # the value bits) + 16 mask bits (2 bytes) + 4 codes * 8 + 2 scales * 32 = 208 bits
     w = np.zeros((2, 8), np.float32)
     w[0, [1, 5]] = [0.5, -1.0]
     w[1, [0, 7]] = [2.0, 0.25]
-    cw = compress_weight(w, 8, storage="bitmask")
-    assert cw.storage_bits() == 64 + 16 + 32 + 64 == 176
-    assert cw.nonzeros == 4 and cw.rounded_to_zero == 0
-    # dense int8 = formats' int8_channel of the same codes; bitmask = formats + the scales
-    codes = cw.codes()
+    enc = compress_weight(w, 8, storage="bitmask")
+    assert enc.fmt == "bitmask" and enc.bits == 96 + 16 + 32 + 64 == 208
+    codes, scale = symmetric_quantize(w, 8, per_channel=True)
     assert codes.tolist()[0] == [0, 64, 0, 0, 0, -127, 0, 0]  # 0.5 / 1.0 * 127 = 63.5 -> 64 (even)
-    assert compress_weight(w, 8, storage="dense").storage_bits() == formats.size_bits(
-        codes, "int8_channel", scale=cw.arrays["scale"])
-    assert cw.storage_bits() == formats.size_bits(codes, "bitmask") + 2 * 32
-    assert compress_weight(w, 8, storage="csr").storage_bits() == formats.size_bits(codes, "csr") + 2 * 32
-    assert compress_weight(w, 8).storage == "bitmask"  # auto: 176 < csr 248 < dense 256
+    assert enc.arrays["values"].view(np.int8).tolist() == [64, -127, 127, 16]
+    dense = compress_weight(w, 8, storage="dense")
+    assert dense.fmt == "int" and dense.bits == formats.size_bits(w, "int8_channel")
+    assert compress_weight(w, 8, storage="csr").bits == formats.size_bits(w, "csr", bits=8)
+    assert compress_weight(w, 8).fmt == "bitmask"  # auto: 208 < csr 280 < dense 288
 
 
-def test_survivor_rounding_to_zero_is_counted_not_stored():
+def test_survivor_rounding_to_zero_is_not_stored():
     w = np.array([[1.0, 0.003, 0.0, -0.5]], np.float32)  # 0.003 * 127 = 0.38 -> code 0
-    cw = compress_weight(w, 8, storage="bitmask", per_channel=False)
-    assert cw.rounded_to_zero == 1 and cw.nonzeros == 2
-    assert cw.decode()[0, 1] == 0.0
+    enc = compress_weight(w, 8, storage="bitmask", per_channel=False)
+    assert np.unpackbits(enc.arrays["mask"], count=4).tolist() == [1, 0, 0, 1]
+    assert enc.decode()[0, 1] == 0.0
 
 
 @st.composite
@@ -110,16 +85,15 @@ def sparse_weights(draw):
     return w
 
 
-@given(sparse_weights(), st.sampled_from([2, 3, 4, 5, 8, 32]), st.sampled_from(["dense", "bitmask", "csr"]),
-       st.booleans())
+@given(sparse_weights(), st.sampled_from([2, 3, 4, 5, 8, 12, 32]),
+       st.sampled_from(["dense", "bitmask", "csr"]), st.booleans())
 def test_storage_equals_closed_form_and_zeros_stay_zero(w, bits, storage, per_channel):
-    cw = compress_weight(w, bits, storage=storage, per_channel=per_channel)
+    enc = compress_weight(w, bits, storage=storage, per_channel=per_channel)
     c = w.shape[0] if per_channel else 1
-    z = int(np.count_nonzero(cw.codes()))
-    expected_z = z if storage != "dense" else w.size
-    assert cw.nonzeros == expected_z
-    assert cw.storage_bits() == closed_form(w.shape, z, bits, storage, c)
-    decoded = cw.decode()
+    z = int(np.count_nonzero(symmetric_quantize(w, bits, per_channel=per_channel)[0])) if bits < 32 else \
+        int(np.count_nonzero(w))
+    assert enc.bits == closed_form(w.shape, z, bits, storage, c)
+    decoded = enc.decode()
     assert decoded.dtype == np.float32 and decoded.shape == w.shape
     assert np.all(decoded[w == 0] == 0)  # pruned zeros decode to exactly 0
     if bits == 32:
@@ -130,7 +104,6 @@ def test_storage_equals_closed_form_and_zeros_stay_zero(w, bits, storage, per_ch
         step = np.where(amax > 0, amax, 1.0) / qmax
         err = np.abs(decoded - w).reshape(w.shape[0], -1) if per_channel else np.abs(decoded - w)
         assert np.all(err <= (step[:, None] if per_channel else step) / 2 * (1 + 1e-5) + 1e-7)
-        assert cw.rounded_to_zero == int(np.count_nonzero((cw.codes() == 0) & (w != 0)))
 
 
 # ----------------------------------------------------------------------------- combinations
@@ -147,38 +120,37 @@ def test_prune_then_quantize_keeps_zeros_and_size_is_closed_form(mnist):
         assert isinstance(layer, CompressedLinear)
         pruned = ~magnitude_mask(w0, 0.75)
         assert pruned.sum() == int(0.75 * w0.size)
-        assert np.all(layer.params["weight"][pruned] == 0)  # held through FT and quantization
-        assert np.all(layer.weight.codes()[pruned] == 0)
+        w = layer.dense_weight()
+        assert np.all(w[pruned] == 0)  # held through FT and quantization
         # fine-tuning moved the survivors (the mask hook did not freeze them)
-        assert not np.array_equal(layer.weight.codes(), untuned.get_submodule(name).weight.codes())
-        z = int(np.count_nonzero(layer.weight.codes()))
-        assert z == (~pruned).sum() - layer.weight.rounded_to_zero
-        m, n = w0.shape  # header 2 x 32, mask n bits, 8 bits per survivor, m float32 scales, bias
-        expected = 64 + ceil8(m * n) + 8 * z + 32 * m + (32 + 32 * m)
+        assert not np.array_equal(w, untuned.get_submodule(name).dense_weight())
+        z = int(np.count_nonzero(w))
+        m, n = w0.shape  # header 3 x 32, mask n bits, 8 bits per survivor, m float32 scales, bias
+        expected = 96 + ceil8(m * n) + 8 * z + 32 * m + (32 + 32 * m)
         assert layer.storage_bits() == expected
         total += expected
     assert metrics.model_size_bits(out, "auto").total == total
     assert metrics.flops(out, (1, 28, 28)).effective == sum(
-        int(np.count_nonzero(out.get_submodule(n).params["weight"])) for n in original)
+        int(np.count_nonzero(out.get_submodule(n).dense_weight())) for n in original)
 
 
 def test_global_scope_and_factorize_then_quantize(mnist):
     model = MLP([784, 32, 10], rng=0)
     out = compress(model, {"fc1": LayerPlan(0.5), "fc2": LayerPlan(0.5)}, epochs=0, scope="global")
-    kept = sum(out.get_submodule(n).weight.nonzeros for n in ("fc1", "fc2"))
+    kept = sum(int(np.count_nonzero(out.get_submodule(n).dense_weight())) for n in ("fc1", "fc2"))
     assert kept == 784 * 32 + 320 - int(0.5 * (784 * 32 + 320))  # one threshold, float32 kept
     with pytest.raises(ValueError, match="one sparsity"):
         compress(model, {"fc1": LayerPlan(0.5), "fc2": LayerPlan(0.9)}, epochs=0, scope="global")
     fq = factorize_then_quantize(model, {"fc1": 4}, bits=8, epochs=0)
     layers = {n: m for n, m in fq.named_modules() if isinstance(m, CompressedLinear)}
     assert sorted(layers) == ["fc1.u", "fc1.v", "fc2"]
-    assert fq.num_parameters() == 4 * (784 + 32) + 32 + 32 * 10 + 10
-    # each factor stored dense int8 with per-row scales, as formats' int8_channel counts it
+    # each factor stored dense int8 with per-row scales: formats' "int" at 8 bits, as int8_channel
     for layer in layers.values():
-        w = layer.weight
-        bias = layer.params.get("bias")
-        assert layer.storage_bits() == formats.size_bits(
-            w.codes(), "int8_channel", scale=w.arrays["scale"]) + (0 if bias is None else 32 + 32 * bias.size)
+        bias = layer.encodings().get("bias")
+        w = layer.encodings()["weight"]
+        assert w.fmt == "int" and w.field("bits") == 8
+        assert layer.storage_bits() == formats.size_bits(layer.dense_weight(), "int8_channel") + (
+            0 if bias is None else bias.bits)
 
 
 # ----------------------------------------------------------------------------- sensitivity
@@ -221,6 +193,13 @@ def test_greedy_path_by_hand():
     # step 1: layer 1 -> option 1 saves 20 for 0.1 (200 bits/point) beats 50 / 0.5 = 100;
     # step 2: layer 0 -> 1 (100 > 90/3 = 30); step 3: layer 0 -> 2 (40 / 2.5); then nothing smaller
     assert greedy_path(sizes, losses, eps=0.01) == [(0, 0), (0, 1), (1, 1), (2, 1)]
+
+
+def test_greedy_path_ties_go_to_the_first_layer_then_the_first_option():
+    # two layers with the same move: the first layer moves first
+    assert greedy_path([[10, 5], [10, 5]], [[0, 1], [0, 1]], eps=0.01) == [(0, 0), (1, 0), (1, 1)]
+    # two options with the same score in one layer: the first option
+    assert greedy_path([[10, 6, 2]], [[0, 1, 2]], eps=0.01) == [(0,), (1,), (2,)]
 
 
 @given(st.integers(1, 4), st.integers(1, 6), st.integers(0, 2**32 - 1))
@@ -288,8 +267,8 @@ def test_bad_input_is_refused_with_clear_errors(mnist):
     data = (mnist.X_train[:64], mnist.y_train[:64])
     with pytest.raises(ValueError, match=r"sparsity must be in \[0.0, 1.0\); got 1.2"):
         prune_then_quantize(model, 1.2, data=data)
-    with pytest.raises(ValueError, match="bits must be in 2..8 .* or 32 .*; got 9"):
-        prune_then_quantize(model, 0.5, bits=9, data=data)
+    with pytest.raises(ValueError, match=r"bits must be in 2..16; got 17 \(or 32: float32"):
+        prune_then_quantize(model, 0.5, bits=17, data=data)
     with pytest.raises(ValueError, match="needs data=.*epochs=0"):
         prune_then_quantize(model, 0.5)
     with pytest.raises(ValueError, match=r"'conv1'.*\['fc1', 'fc2'\]"):
@@ -302,7 +281,7 @@ def test_bad_input_is_refused_with_clear_errors(mnist):
         compress_weight(np.ones((2, 2), np.int64))
     with pytest.raises(ValueError, match="same length"):
         sensitivity(model, mnist.X_train[:10], mnist.y_train[:9])
-    with pytest.raises(ValueError, match="bits.*32 is the unquantized model"):
+    with pytest.raises(ValueError, match=r"bits\[i\] must be in 2..16; got 32 \(32, the unquantized model"):
         sensitivity(model, *data, bits=(8, 32))
     with pytest.raises(ValueError, match=r"fraction must be in \(0.0, 1.0\)"):
         validation_split(*data, fraction=1.0)

@@ -6,7 +6,8 @@ from tests.tutorial_runner import run_tutorial
 
 def test_tutorial_06_claims_hold():
     namespace, out = run_tutorial("06_combining.md")
-    assert "bitmask   176 bits" in out and "csr       248 bits" in out and "dense     256 bits" in out
+    assert "bitmask  bitmask   208 bits" in out and "csr      csr       280 bits" in out
+    assert "dense    int       288 bits" in out
     assert "zeros in its rank-54 factors: [0.0, 0.0]" in out
     assert "baseline on 800 of its own training images: 100.00%" in out
     assert namespace["report"]["validation"]["loss_points"] <= 1.0

@@ -23,6 +23,7 @@ from minicompress.distill import (
     softmax,
 )
 from minicompress.nn import MLP, SGD, ConvNet, evaluate, fit, gradcheck_function, predict
+from minicompress.nn.gradcheck import GRAD_TOL
 
 temperatures = st.floats(0.5, 50.0)
 alphas = st.floats(0.0, 1.0)
@@ -146,7 +147,7 @@ def test_kd_loss_gradient_matches_finite_differences(pair, T, alpha):
 def test_as_written_gradient_matches_finite_differences(pair, T):
     s, t, _ = pair
     fwd, bwd = _as_function(lambda s, t, y, T: kd_loss_as_written(s, t, T=T), T=T)
-    assert gradcheck_function(fwd, bwd, {"s": s, "t": t, "y": None}, rng=0)["s"] < 1e-6
+    assert gradcheck_function(fwd, bwd, {"s": s, "t": t, "y": None}, rng=0)["s"] < GRAD_TOL
 
 
 def test_gradcheck_catches_a_gradient_without_T():
@@ -355,7 +356,7 @@ def test_distill_as_written_trains_with_the_texts_loss(mnist):
 @pytest.mark.slow
 def test_distilled_student_learns_from_a_compressed_teacher(trained_convnet, mnist):
     """The trained ConvNet pruned 80% (prune_model) or with int8 weights (QuantConv2d /
-    QuantLinear layers from quantize_weights) teaches with no special code (section 2.3)."""
+    CompressedLinear layers from quantize_weights) teaches with no special code (section 2.3)."""
     from minicompress.prune import prune_model
     from minicompress.quantize import quantize_weights
 
@@ -395,3 +396,50 @@ def test_fit_calls_a_losss_own_hooks_once_whether_or_not_it_is_also_in_hooks(mni
         assert Counting.calls == 2  # 64 examples, batches of 32: one teacher pass per batch
         weights.append(student.state_dict()["fc1.weight"])
     np.testing.assert_array_equal(weights[0], weights[1])
+
+
+# ----------------------------------------------------------------------------- extreme temperatures
+@given(logit_pairs(), st.sampled_from([np.float16, np.float32, np.float64]),
+       st.sampled_from([1e-300, 1e-30, 1e-8]))
+def test_a_tiny_temperature_gives_the_one_hot_argmax_in_every_dtype(stl, dtype, T):
+    s = stl[0].astype(dtype)
+    if (s == s.max(axis=1, keepdims=True)).sum(axis=1).max() > 1:
+        return  # a tie at the maximum shares the mass
+    p = softmax(s, T=T)
+    assert p.dtype == dtype
+    np.testing.assert_array_equal(p, np.eye(s.shape[1], dtype=dtype)[s.argmax(axis=1)])
+    assert np.all(log_softmax(s, T=T)[np.arange(len(s)), s.argmax(axis=1)] == 0)
+
+
+@given(logit_pairs(), temperatures, alphas)
+def test_float32_kd_loss_agrees_with_float64(stl, T, alpha):
+    """The soft term is computed in float64 whatever the logits' dtype, so float32 logits
+    give the float64 loss to float32 rounding of the logits themselves."""
+    s, t, y = stl
+    s32, t32 = s.astype(np.float32), t.astype(np.float32)
+    loss32, d32 = kd_loss(s32, t32, y, T=T, alpha=alpha)
+    loss64, d64 = kd_loss(s32.astype(np.float64), t32.astype(np.float64), y, T=T, alpha=alpha)
+    assert d32.dtype == np.float32
+    assert loss32 == pytest.approx(loss64, rel=1e-5, abs=1e-6)
+    np.testing.assert_allclose(d32, d64, rtol=1e-4, atol=1e-6)
+
+
+def test_extreme_temperatures_stay_finite():
+    s = np.array([[1.0, 3.0, 2.0]], np.float32)
+    t = np.array([[2.0, 1.0, 0.0]], np.float32)
+    for T in (1e-300, 1e200):  # T**2 would raise OverflowError at 1e200
+        loss, d = kd_loss(s, t, None, T=T, alpha=0.0)
+        assert np.isfinite(loss) and np.all(np.isfinite(d))
+        loss, d = kd_loss_as_written(s, t, T=T)
+        assert np.isfinite(loss)
+
+
+def test_distill_and_kdloss_check_their_flags_and_student():
+    teacher = MLP([4, 3])
+    with pytest.raises(TypeError, match="as_written must be True or False; got 'no'"):
+        KDLoss(teacher, T=2.0, alpha=0.0, as_written="no")
+    with pytest.raises(TypeError, match="student must be a minicompress Module"):
+        distill(teacher, "student", np.zeros((2, 4)), np.zeros(2, int), T=2.0, alpha=0.5, epochs=1,
+                batch_size=2, optimizer=SGD(teacher, 0.1), rng=0)
+    with pytest.raises(TypeError, match="x must be an \\(N, C, H, W\\) numpy array; got list"):
+        jitter([[0.0]], 0)

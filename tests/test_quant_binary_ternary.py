@@ -3,18 +3,16 @@
 import numpy as np
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 
+from minicompress import formats
 from minicompress.quantize import (
     binarize,
     binarize_scaled,
     binary_scale,
     pack_signs,
-    pack_ternary,
     ternarize,
     ternary_threshold,
     unpack_signs,
-    unpack_ternary,
 )
 from tests.strategies import arrays, distinct_abs_arrays, small_shapes
 
@@ -111,6 +109,15 @@ def test_ternarize_per_channel_matches_rows(w):
         assert alpha[c] == pytest.approx(a_c)
 
 
+def test_ternarize_per_channel_all_zero_channel_is_zero_not_nan():
+    w = np.array([[0.0, 0.0, 0.0], [1.0, -2.0, 0.5]])
+    t, alpha = ternarize(w, per_channel=True)
+    np.testing.assert_array_equal(t, [[0, 0, 0], [1, -1, 0]])  # row 1: delta = 0.7 * 7/6
+    np.testing.assert_array_equal(alpha, [0.0, 1.5])
+    w = np.array([[0.0, 0.0], [0.5, -0.5]], np.float32)  # already ternary: stored exactly
+    assert np.array_equal(formats.decode(formats.encode(w, "ternary", per_channel=True)), w)
+
+
 # ----------------------------------------------------------------------------- packing
 @given(arrays(small_shapes(min_dims=1, max_dims=2, max_side=20)))
 def test_pack_signs_round_trip(x):
@@ -121,22 +128,6 @@ def test_pack_signs_round_trip(x):
 
 def test_pack_signs_hand_case():
     np.testing.assert_array_equal(pack_signs([1.0, -1.0, 0.0, -2.0, 1, 1, 1, 1, -1]), [0b10101111, 0])
-
-
-@given(st.lists(st.sampled_from([-1, 0, 1]), min_size=1, max_size=30))
-def test_pack_ternary_round_trip(values):
-    t = np.array(values, np.int8)
-    packed = pack_ternary(t)
-    assert packed.size == -(-t.size // 4)
-    np.testing.assert_array_equal(unpack_ternary(packed, t.shape), t)
-
-
-def test_pack_ternary_hand_case_and_bad_codes():
-    np.testing.assert_array_equal(pack_ternary(np.array([-1, 0, 1, 1])), [0 | 1 << 2 | 2 << 4 | 2 << 6])
-    with pytest.raises(ValueError, match="-1, 0 and \\+1"):
-        pack_ternary(np.array([0.5, 1.0]))
-    with pytest.raises(ValueError, match="code 3"):
-        unpack_ternary(np.array([255], np.uint8), (4,))
 
 
 # ----------------------------------------------------------------------------- bad input

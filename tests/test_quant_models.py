@@ -3,14 +3,14 @@
 import numpy as np
 import pytest
 
+from minicompress.formats import CompressedConv2d, CompressedLinear
 from minicompress.nn import Conv2d, ConvNet, Flatten, LeNet300_100, Linear, Module, ReLU, Sequential
 from minicompress.quantize import (
     DynamicQuantLinear,
-    QuantConv2d,
-    QuantLinear,
     integer_only,
     quantize_dynamic,
     quantize_weights,
+    weight_encoding,
 )
 from minicompress.quantize.intinfer import IntConv2d, IntLinear
 
@@ -28,15 +28,15 @@ def test_quantize_weights_storage_bits_are_exact():
     model = ConvNet(rng=0)  # conv1 16x1x3x3 = 144 weights, fc 10x2704 = 27,040 weights
     # headers: 32 bits per dimension of every stored array (conv 4-D, fc 2-D, two 1-D biases)
     overhead = 32 * (4 + 2) + 32 * 2 + 32 * (16 + 10)  # shape headers + float32 biases
-    int8_t = quantize_weights(model, "int8", per_channel=False)
-    assert _storage(int8_t) == 8 * (144 + 27040) + 32 * 2 + overhead
+    int8_t = quantize_weights(model, "int8", per_channel=False)  # int8 headers also hold bits: + 2 x 32
+    assert _storage(int8_t) == 8 * (144 + 27040) + 32 * 2 + overhead + 64
     int8_c = quantize_weights(model, "int8")
-    assert _storage(int8_c) == 8 * (144 + 27040) + 32 * (16 + 10) + overhead
+    assert _storage(int8_c) == 8 * (144 + 27040) + 32 * (16 + 10) + overhead + 64
     binary = quantize_weights(model, "binary")
     assert _storage(binary) == 8 * (18 + 3380) + 32 * 26 + overhead  # packbits: 144/8, 27040/8
     ternary = quantize_weights(model, "ternary")
     assert _storage(ternary) == 8 * (36 + 6760) + 32 * 26 + overhead  # 4 codes per byte
-    assert isinstance(ternary.conv1, QuantConv2d) and isinstance(ternary.fc, QuantLinear)
+    assert isinstance(ternary.conv1, CompressedConv2d) and isinstance(ternary.fc, CompressedLinear)
     # fp32 is 32 * 27,210 = 870,720 bits (+ headers): int8 ~3.98x, binary ~25x
     assert 32 * 27210 / _storage(int8_t) > 3.9
     assert 32 * 27210 / _storage(binary) > 24
@@ -49,24 +49,24 @@ def test_storage_bits_equal_the_formats_module(scheme, fmt):
     from minicompress import formats
 
     layer = Conv2d(3, 5, 3, rng=0)
-    q = QuantConv2d.from_float(layer, scheme)
-    codes = q.codes
+    q = quantize_weights(layer, scheme)
+    assert q.encodings()["weight"].fmt == fmt
     if scheme == "int8":
-        weight_bits = formats.size_bits(codes.codes, fmt, scale=codes.scale)
+        weight_bits = formats.size_bits(layer.params["weight"], fmt)
     else:  # formats' binary/ternary take the already-quantized weights alpha * codes
-        weight_bits = formats.size_bits(codes.dequantize(), fmt, per_channel=True)
+        weight_bits = formats.size_bits(q.dense_weight(), fmt, per_channel=True)
     assert q.storage_bits() == weight_bits + formats.size_bits(layer.params["bias"], "fp32")
 
 
 def test_quantized_layer_computes_with_dequantized_weights():
     layer = Linear(5, 3, rng=0)
-    q = QuantLinear.from_float(layer, "int8")
+    q = quantize_weights(layer, "int8")
     x = np.random.default_rng(0).standard_normal((4, 5)).astype(np.float32)
-    w_hat = q.codes.dequantize()
+    w_hat = weight_encoding(layer.params["weight"], "int8").decode()
     np.testing.assert_allclose(q(x), x @ w_hat.T + layer.params["bias"], rtol=1e-5)
     assert np.abs(w_hat - layer.params["weight"]).max() <= np.abs(layer.params["weight"]).max() / 254 + 1e-7
-    with pytest.raises(TypeError, match="must be a Linear"):
-        QuantLinear.from_float(Conv2d(1, 1, 1), "int8")
+    with pytest.raises(TypeError, match="replaces a Linear"):
+        CompressedLinear.from_layer(Conv2d(1, 1, 1), "int8")
     with pytest.raises(ValueError, match="scheme must be one of"):
         quantize_weights(ConvNet(), "int4")
 
@@ -97,7 +97,8 @@ def test_dynamic_linear_matches_float_closely():
     bound = np.abs(x).sum(axis=1)[:, None] * dw + dx * np.abs(w).sum(axis=1) + 50 * dx * dw
     assert np.all(np.abs(y - exact) <= bound * 1.001 + 1e-5)
     assert np.abs(y - exact).max() > 0  # it is quantized, not a float copy
-    assert dyn.storage_bits() == 64 + 8 * 350 + 32 * 7 + (32 + 32 * 7)  # headers, codes, scales, bias
+    assert dyn.storage_bits() == 96 + 8 * 350 + 32 * 7 + (32 + 32 * 7)  # header (shape, bits), codes,
+    #                                                                     scales, bias
 
 
 def test_quantize_dynamic_replaces_only_linear_layers():
@@ -129,7 +130,7 @@ def test_integer_only_small_model_with_padding_matches_simulation():
         im = integer_only(model, X[:20], activations=act)
         codes = im.conv(im.quant(X))
         assert codes.dtype == (np.int8 if act == "int8" else np.uint8)
-        assert im.conv.params["weight"].dtype == np.int8 and im.conv.params["bias"].dtype == np.int32
+        assert im.conv.q_w.dtype == np.int8 and im.conv.q_b.dtype == np.int32 and not im.conv.params
         assert np.all(codes >= im.conv.out_qp.zero_point)  # the fused ReLU clamps at the real 0
         assert 2**30 <= im.fc.M0.min() and im.fc.M0.max() < 2**31
         diff = np.abs(im(X) - im.simulate(X))
@@ -147,10 +148,14 @@ def test_integer_only_convnet_matches_fake_quant_simulation(trained_convnet, mni
     assert diff.max() <= im.output_step  # within one output quantization step
     base = _acc(trained_convnet, Xt, yt)
     assert 100 * (base - _acc(im, Xt, yt)) <= 1.0
-    # size: int8 weights, int32 biases, per channel M0 (32) + shift (8), Z_out; plus in/out (S, Z)
-    assert im.fc.storage_bits() == 64 + 8 * 27040 + (32 + 32 * 10) + 40 * 10 + 32
-    nnz = int(np.count_nonzero(im.conv1.params["weight"]))
-    assert im.conv1.macs((1, 1, 28, 28)) == (16 * 9 * 26 * 26, nnz * 26 * 26)
+    # size: int8 weights (+ float32 scales), int32 biases, per channel M0 (32) + shift (8), the
+    # zero points Z_in, Z_out (int32); every array with its header (32 per dimension)
+    assert im.fc.storage_bits() == (96 + 8 * 27040 + 32 * 10) + (32 + 32 * 10) + (32 + 32 * 10) + (
+        32 + 8 * 10) + (32 + 64)
+    from minicompress.metrics import layer_macs
+
+    nnz = int(np.count_nonzero(im.conv1.q_w))
+    assert layer_macs(im.conv1, (1, 1, 28, 28)) == (16 * 9 * 26 * 26, nnz * 26 * 26)
 
 
 def test_integer_only_rejects_unknown_layers():
@@ -168,8 +173,8 @@ def test_integer_only_rejects_unknown_layers():
 
 # ----------------------------------------------------------------------------- metrics
 def test_metrics_sizes_and_traces_every_quantized_model():
-    """metrics.model_size_bits(fmt="auto") uses each layer's storage_bits(); flops traces
-    every quantized model with its macs()."""
+    """metrics.model_size_bits(fmt="auto") uses each layer's storage_bits(); flops counts
+    every quantized model with the one MAC formula."""
     from minicompress import metrics
     from minicompress.quantize import convert_qat, prepare_qat
 
@@ -191,4 +196,4 @@ def test_metrics_sizes_and_traces_every_quantized_model():
     assert metrics.flops(models["ternary"], (1, 28, 28)).effective < 16 * 9 * 26 * 26 + 2704 * 10
     # dynamic: the float conv (160 parameters at 32 bits, headers 4-D + 1-D) + the int8 fc
     assert metrics.model_size_bits(models["dynamic"], "auto").total == (
-        32 * 5 + 32 * 160 + 64 + 8 * 27040 + 32 * 10 + 32 + 32 * 10)
+        32 * 5 + 32 * 160 + 96 + 8 * 27040 + 32 * 10 + 32 + 32 * 10)

@@ -8,9 +8,10 @@ from hypothesis import strategies as st
 
 from minicompress import formats
 from minicompress import metrics as M
+from minicompress.formats import SparseConv2d, SparseLinear, to_sparse
 from minicompress.nn import Conv2d, ConvNet, LeNet5, Linear, Sequential, gradcheck_module
-from minicompress.nn.functional import im2col
-from minicompress.nn.sparse import SparseConv2d, SparseLinear, im2col_t, to_sparse
+from minicompress.nn.functional import im2col, im2col_t
+from minicompress.nn.gradcheck import GRAD_TOL
 
 
 def masked(model, fraction):
@@ -48,7 +49,7 @@ def test_sparse_linear_matches_dense(n_in, n_out, fraction, seed):
     sparse = SparseLinear.from_dense(layer)
     np.testing.assert_allclose(sparse(x), layer(x), rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(sparse.dense_weight(), w)
-    assert sparse.macs((1, n_in)) == (n_out * n_in, int(np.count_nonzero(w)))
+    assert M.layer_macs(sparse, (1, n_in)) == (n_out * n_in, int(np.count_nonzero(w)))
 
 
 @given(st.integers(1, 3), st.integers(1, 3), st.integers(3, 8), st.integers(1, 3), st.integers(1, 2),
@@ -75,9 +76,9 @@ def test_dx_matches_dense_and_gradcheck(rng):
     dout = rng.standard_normal(conv(x32).shape).astype(np.float32)
     sparse(x32)
     np.testing.assert_allclose(sparse.backward(dout), conv.backward(dout), rtol=1e-4, atol=1e-5)
-    assert gradcheck_module(sparse, x, rng=0)["x"] < 1e-6
+    assert gradcheck_module(sparse, x, rng=0)["x"] < GRAD_TOL
     lin = SparseLinear.from_dense(Linear(5, 4, rng=1))
-    assert gradcheck_module(lin, rng.standard_normal((3, 5)), rng=0)["x"] < 1e-6
+    assert gradcheck_module(lin, rng.standard_normal((3, 5)), rng=0)["x"] < GRAD_TOL
 
 
 def test_min_sparsity_converts_only_sparse_enough_layers():
@@ -94,20 +95,22 @@ def test_bad_input_is_named():
         sparse(np.zeros((1, 5), np.float32))
     with pytest.raises(ValueError, match="min_sparsity"):
         to_sparse(ConvNet(), min_sparsity=1.5)
-    with pytest.raises(TypeError, match="Sequential"):
+    with pytest.raises(TypeError, match="model must be a minicompress Module; got object"):
         to_sparse(object())
     with pytest.raises(ValueError, match="2-D"):
-        SparseLinear(np.ones((2, 2, 2), np.float32))
+        SparseLinear(formats.encode(np.ones((2, 2, 2), np.float32), "csr"))
     with pytest.raises(ValueError, match=r"input_shape \(1, 5, 5\)"):
         M.flops(to_sparse(ConvNet()), (1, 5, 5))
 
 
 def test_constructors_refuse_bad_arguments():
-    w = np.ones((3, 2, 3, 3), dtype=np.float32)
-    with pytest.raises(TypeError, match="weight must be a float numpy array; got dtype int64"):
-        SparseLinear(np.ones((3, 2), dtype=np.int64))
+    w = formats.encode(np.ones((3, 2, 3, 3), dtype=np.float32), "csr")
+    with pytest.raises(TypeError, match="weight must be a formats Encoding"):
+        SparseLinear(np.ones((3, 2), dtype=np.float32))
+    with pytest.raises(ValueError, match=r"'csr' encoding of float values; got 'int8'"):
+        SparseLinear(formats.encode(np.ones((3, 2), dtype=np.float32), "int8"))
     with pytest.raises(ValueError, match=r"bias must have shape \(3,\) \(one per output\); got \(1,\)"):
-        SparseLinear(np.ones((3, 2), dtype=np.float32), np.ones(1, dtype=np.float32))
+        SparseLinear(formats.encode(np.ones((3, 2), dtype=np.float32), "csr"), np.ones(1, dtype=np.float32))
     with pytest.raises(ValueError, match="stride must be >= 1; got 0"):
         SparseConv2d(w, stride=0)
     with pytest.raises(TypeError, match="padding must be an integer; got 1.0"):

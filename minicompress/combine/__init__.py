@@ -1,7 +1,7 @@
 """Combining techniques (source text section 2.3) and choosing them automatically (7.1).
 
-- :mod:`.layers` -- a weight stored pruned *and* quantized: bitmask / CSR positions + b-bit
-  codes + float32 scales (CompressedLinear, CompressedConv2d), sized from formats.py
+- :mod:`.storage` -- where a combination's weight goes: bitmask / CSR positions + b-bit
+  codes + float32 scales, each a format of :mod:`minicompress.formats`
 - :mod:`.plan` -- one pipeline, factorize -> prune -> fine-tune -> quantize (:func:`compress`),
   and the named combinations :func:`prune_then_quantize` (Deep Compression, Han et al. 2016),
   :func:`factorize_then_quantize`, :func:`factorize_then_prune`
@@ -10,20 +10,10 @@
 
 The third combination of section 2.3, a compressed model as a distillation teacher, is
 distillation's (minicompress.distill).  This package stands on prune, quantize, lowrank,
-metrics and formats; only the pipeline, the tour sections and the CLI import it.
+metrics and formats; only the tour sections and the CLI import it.
 """
 
 from .auto import auto_compress, estimated_losses, greedy_path, option_grid
-from .layers import (
-    STORAGES,
-    CompressedConv2d,
-    CompressedLinear,
-    CompressedWeight,
-    compress_layer,
-    compress_weight,
-    pack_codes,
-    unpack_codes,
-)
 from .plan import (
     LayerPlan,
     compress,
@@ -32,20 +22,12 @@ from .plan import (
     prune_then_quantize,
     weight_layer_names,
 )
-from .sensitivity import (
-    DEFAULT_BITS,
-    DEFAULT_SPARSITIES,
-    pruned_weight,
-    quantized_weight,
-    sensitivity,
-    validation_split,
-)
+from .sensitivity import DEFAULT_BITS, DEFAULT_SPARSITIES, pruned_weight, sensitivity, validation_split
+from .storage import STORAGES, compress_weight
 
 __all__ = [
     "prune_then_quantize", "factorize_then_quantize", "factorize_then_prune", "compress", "LayerPlan",
-    "sensitivity", "validation_split", "auto_compress",
-    "weight_layer_names", "pruned_weight", "quantized_weight", "option_grid", "estimated_losses",
-    "greedy_path", "DEFAULT_SPARSITIES", "DEFAULT_BITS",
-    "STORAGES", "CompressedWeight", "compress_weight", "compress_layer", "CompressedLinear",
-    "CompressedConv2d", "pack_codes", "unpack_codes",
+    "sensitivity", "validation_split", "auto_compress", "compress_weight", "STORAGES",
+    "weight_layer_names", "pruned_weight", "option_grid", "estimated_losses", "greedy_path",
+    "DEFAULT_SPARSITIES", "DEFAULT_BITS",
 ]

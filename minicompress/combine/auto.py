@@ -28,7 +28,6 @@ from .. import formats, metrics
 from ..data import Split
 from ..nn import Module
 from ..nn._checks import check_float, check_int, check_rng
-from .layers import FLOAT_BITS, compress_weight
 from .plan import LayerPlan, compress
 from .sensitivity import (
     DEFAULT_BITS,
@@ -37,6 +36,7 @@ from .sensitivity import (
     sensitivity,
     validation_split,
 )
+from .storage import FLOAT_BITS, compress_weight
 
 __all__ = ["option_grid", "estimated_losses", "greedy_path", "auto_compress"]
 
@@ -258,6 +258,6 @@ def _option_sizes(model, names, options, per_channel) -> np.ndarray:
         for j, (s, b) in enumerate(options):
             storage = "dense" if (s, b) == options[0] else "auto"
             sizes[i, j] = compress_weight(pruned[s], b, per_channel=per_channel,
-                                          storage=storage).storage_bits() + bias_bits
+                                          storage=storage).bits + bias_bits
     return sizes
 

@@ -9,7 +9,7 @@ first because an SVD of a pruned matrix has dense factors: pruning after factori
 the zeros, factorising after pruning loses them.  Quantization comes last because
 fine-tuning moves weights off any grid; the pruned zeros, kept at exactly 0 by
 :class:`~minicompress.prune.MaskHook`, get code 0 and decode to exactly 0
-(:mod:`.layers`).
+(:mod:`.storage`).
 
 A *plan* says, per Linear/Conv2d layer, what to do to it: ``{"fc1": LayerPlan(sparsity=0.9,
 bits=8), ...}``.  The named functions are plans written out:
@@ -24,11 +24,12 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ..formats import compress_layer
 from ..lowrank import factorize_conv, factorize_linear
 from ..nn import SGD, Conv2d, Linear, Module, Sequential, fit
 from ..nn._checks import check_float, check_int, check_rng
-from ..prune import MaskHook, apply_masks, magnitude_mask, score_threshold
-from .layers import FLOAT_BITS, check_bits, compress_layer
+from ..prune import MaskHook, apply_masks, magnitude_mask, scope_masks
+from .storage import FLOAT_BITS, check_plan_bits, compress_weight
 
 __all__ = ["LayerPlan", "weight_layer_names", "compress", "prune_then_quantize",
            "factorize_then_quantize", "factorize_then_prune"]
@@ -39,7 +40,7 @@ class LayerPlan:
     """What :func:`compress` does to one layer.
 
     sparsity : fraction of its weights pruned by magnitude, in [0, 1) (0: none)
-    bits : 2..8 (symmetric b-bit codes) or 32 (float32: not quantized)
+    bits : 2..16 (symmetric b-bit codes) or 32 (float32: not quantized)
     rank : SVD rank of the factorisation, or None (not factorised)
     """
 
@@ -50,7 +51,7 @@ class LayerPlan:
     def __post_init__(self):
         object.__setattr__(self, "sparsity", check_float(self.sparsity, "sparsity", low=0.0, high=1.0,
                                                          high_open=True))
-        object.__setattr__(self, "bits", check_bits(self.bits))
+        object.__setattr__(self, "bits", check_plan_bits(self.bits))
         if self.rank is not None:
             object.__setattr__(self, "rank", check_int(self.rank, "rank", low=1))
 
@@ -112,9 +113,7 @@ def _masks(model, plan, scope) -> dict[str, np.ndarray]:
     if len(set(pruned.values())) != 1:
         raise ValueError(f"scope='global' prunes every planned layer to one sparsity; the plan asks "
                          f"for {pruned}. Use scope='layer' for per-layer sparsities")
-    t = score_threshold(np.concatenate([np.abs(w).ravel() for w in weights.values()]),
-                        next(iter(pruned.values())))
-    return {n: np.abs(w) >= t for n, w in weights.items()}
+    return scope_masks({n: np.abs(w) for n, w in weights.items()}, next(iter(pruned.values())), "global")
 
 
 def compress(model, plan: dict, *, data=None, epochs: int = 1, lr: float = 1e-3, batch_size: int = 64,
@@ -134,14 +133,14 @@ def compress(model, plan: dict, *, data=None, epochs: int = 1, lr: float = 1e-3,
     scope : ``"layer"`` -- each layer (each factor) loses floor(s n) of its own weights;
         ``"global"`` -- one magnitude threshold over all pruned layers (one sparsity for all)
     per_channel, storage : how each quantized / pruned layer is stored (see
-        :func:`~minicompress.combine.layers.compress_weight`)
+        :func:`~minicompress.combine.storage.compress_weight`)
     rng : seed or Generator of the fine-tuning's shuffling
 
     Returns
     -------
-    A new model: every planned layer that is pruned or quantized is a CompressedLinear /
-    CompressedConv2d (its factors, if factorised); ``metrics.model_size_bits(m, "auto")``
-    sums their exact stored bits.
+    A new model: every planned layer that is pruned or quantized is a
+    :class:`~minicompress.formats.CompressedLinear` / ``CompressedConv2d`` (its factors, if
+    factorised); ``metrics.model_size_bits(m, "auto")`` sums their exact stored bits.
 
     Notes
     -----
@@ -173,8 +172,9 @@ def compress(model, plan: dict, *, data=None, epochs: int = 1, lr: float = 1e-3,
             continue  # factorised only (or nothing): plain fp32 layers
         for sub in [name] if p.rank is None else weight_layer_names(model.get_submodule(name)):
             full = name if p.rank is None else f"{name}.{sub}"
-            model.set_submodule(full, compress_layer(model.get_submodule(full), p.bits,
-                                               per_channel=per_channel, storage=storage))
+            layer = model.get_submodule(full)
+            enc = compress_weight(layer.params["weight"], p.bits, per_channel=per_channel, storage=storage)
+            model.set_submodule(full, compress_layer(layer, encoding=enc))
     return model
 
 
@@ -200,8 +200,8 @@ def prune_then_quantize(model, sparsity: float, *, bits: int = 8, layers=None, s
     layer by magnitude to ``sparsity``, fine-tune with the masks held, quantize the
     survivors to ``bits`` and store them sparse.
 
-    Stored bits per layer (bitmask, the usual winner at 50-95%): 32*d header + 8*ceil(n/8)
-    mask + 8*ceil(z*b/8) codes + 32 per scale + the fp32 bias (see :mod:`.layers`).
+    Stored bits per layer (bitmask, the usual winner at 50-95%): header + 8*ceil(n/8) mask +
+    8*ceil(z*b/8) codes + 32 per scale + the fp32 bias (see :mod:`minicompress.formats`).
     ``options`` go to :func:`compress` (batch_size, per_channel, storage, rng).
     """
     plan = {name: LayerPlan(sparsity, bits) for name in _layers(model, layers)}

@@ -15,15 +15,13 @@ import copy
 import numpy as np
 
 from .. import metrics
+from ..formats.symmetric import symmetric_round_trip
 from ..nn import Module
-from ..nn._checks import check_float, check_rng
+from ..nn._checks import check_bits, check_float, check_rng
 from ..prune import magnitude_mask
-from ..quantize import symmetric_dequantize, symmetric_quantize
-from .layers import check_bits
 from .plan import weight_layer_names
 
-__all__ = ["DEFAULT_SPARSITIES", "DEFAULT_BITS", "validation_split", "sensitivity", "pruned_weight",
-           "quantized_weight"]
+__all__ = ["DEFAULT_SPARSITIES", "DEFAULT_BITS", "validation_split", "sensitivity", "pruned_weight"]
 
 DEFAULT_SPARSITIES = (0.5, 0.7, 0.8, 0.9, 0.95, 0.98)
 DEFAULT_BITS = (8, 6, 4, 3, 2)
@@ -62,18 +60,8 @@ def pruned_weight(w: np.ndarray, sparsity: float) -> np.ndarray:
     return w * magnitude_mask(w, sparsity)
 
 
-def quantized_weight(w: np.ndarray, bits: int, *, per_channel: bool = True) -> np.ndarray:
-    """``q * scale / qmax`` with ``q = round(w / scale * qmax)``, ``qmax = 2**(b-1) - 1``,
-    scale = max|w| per output channel (formula 4.2.2 at b bits; half to even), in w's dtype."""
-    q, scale = symmetric_quantize(w, bits, per_channel=per_channel)
-    return symmetric_dequantize(q, scale, bits, dtype=w.dtype)
-
-
 def _check_table_bits(b) -> int:
-    b = check_bits(b, "bits[i]")
-    if b == 32:
-        raise ValueError("bits[i] must be in 2..8 for a sensitivity table; 32 is the unquantized model")
-    return b
+    return check_bits(b, "bits[i]", hint=" (32, the unquantized model, is no row of the table)")
 
 
 def _check_grid(values, name, check) -> np.ndarray:
@@ -92,7 +80,8 @@ def sensitivity(model, X, y, *, layers=None, sparsities=DEFAULT_SPARSITIES, bits
     X, y : a VALIDATION split (see :func:`validation_split`), (N, ...) and (N,)
     layers : names of Linear/Conv2d layers (default: all of them, in forward order)
     sparsities : each in [0, 1); magnitude pruning of that layer alone (:func:`pruned_weight`)
-    bits : each in 2..8; symmetric quantization of that layer alone (:func:`quantized_weight`)
+    bits : each in 2..16; symmetric quantization of that layer alone
+        (:func:`~minicompress.formats.symmetric.symmetric_round_trip`)
     per_channel : one quantization scale per output channel (default) or per tensor
 
     Returns
@@ -132,7 +121,7 @@ def sensitivity(model, X, y, *, layers=None, sparsities=DEFAULT_SPARSITIES, bits
         original = w.copy()
         for key, grid, change in (("prune_accuracy", s_grid, pruned_weight),
                                   ("quant_accuracy", b_grid,
-                                   lambda v, b: quantized_weight(v, int(b), per_channel=per_channel))):
+                                   lambda v, b: symmetric_round_trip(v, int(b), per_channel=per_channel))):
             for j, value in enumerate(grid):
                 w[...] = change(original, value)
                 out[key][i, j] = metrics.accuracy(model, X, y)

@@ -24,14 +24,13 @@ from ..baselines import DEFAULT_EPOCHS, build_model
 from ..combine import (
     DEFAULT_BITS,
     DEFAULT_SPARSITIES,
-    CompressedConv2d,
-    CompressedLinear,
     auto_compress,
     factorize_then_quantize,
     prune_then_quantize,
     validation_split,
 )
 from ..data import Split
+from ..formats import StoredLayer
 from ..nn import SGD, fit
 from ..pipeline import TourContext, measure
 from ..plots.combined import plot_sensitivity
@@ -51,8 +50,8 @@ def _train(ctx: TourContext):
 
 def _storages(model) -> str:
     """How the compressed layers store their positions: 'bitmask+dense', ..."""
-    layers = (CompressedLinear, CompressedConv2d)
-    kinds = sorted({m.weight.storage for _, m in model.named_modules() if isinstance(m, layers)})
+    layers = [m for _, m in model.named_modules() if isinstance(m, StoredLayer)]
+    kinds = sorted({m.encodings()["weight"].fmt for m in layers})
     return "+".join(kinds)
 
 

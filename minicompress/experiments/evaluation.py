@@ -4,7 +4,7 @@ storage format and its kernel change.
 The ConvNet baseline gets 90% of its weights masked to zero (global magnitude), and the
 same masked model is then measured four ways: stored dense fp32 (no smaller), stored CSR
 or bitmask (smaller, but still run by the dense GEMM: no faster), and executed with CSR
-kernels (:mod:`minicompress.nn.sparse`); LeNet-300-100 with 95% of every layer masked is
+kernels (:mod:`minicompress.formats.layers`); LeNet-300-100 with 95% of every layer masked is
 run dense and sparse at batch 1 and 256.
 
 :func:`sparse_speedup_sweep` times the dense and the CSR kernels side by side over
@@ -23,10 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..formats import SparseConv2d, SparseLinear, to_sparse
 from ..metrics import thread_settings
 from ..nn import Conv2d, Linear
 from ..nn._checks import check_int, check_rng
-from ..nn.sparse import SparseConv2d, SparseLinear, to_sparse
 from ..pipeline import TourContext, measure
 from ..prune import magnitude_mask, prune_model
 

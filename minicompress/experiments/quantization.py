@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..formats.symmetric import symmetric_round_trip
 from ..nn import SGD, Conv2d, Linear, fit
 from ..pipeline import TourContext, measure
 from ..plots.quantization import plot_error_vs_bits, plot_weight_histogram
@@ -27,8 +28,6 @@ from ..quantize import (
     prepare_qat,
     quantize_dynamic,
     quantize_weights,
-    symmetric_dequantize,
-    symmetric_quantize,
     ternarize,
 )
 
@@ -79,8 +78,7 @@ def _weight_bits_model(model, bits: int, per_channel: bool):
     for _, mod in model.named_modules():
         if isinstance(mod, (Linear, Conv2d)):
             w = mod.params["weight"]
-            q, s = symmetric_quantize(w, bits, per_channel=per_channel)
-            w[...] = symmetric_dequantize(q, s, bits)
+            w[...] = symmetric_round_trip(w, bits, per_channel=per_channel)
     return model
 
 
@@ -98,8 +96,7 @@ def make_figures(ctx: TourContext, outdir) -> list[Path]:
     for pc, label in [(False, "per-tensor"), (True, "per-channel")]:
         err = []
         for b in bits:
-            num = sum(np.sum((w - symmetric_dequantize(*symmetric_quantize(w, b, per_channel=pc), b,
-                                                         dtype=np.float64)) ** 2) for w in weights)
+            num = sum(np.sum((w - symmetric_round_trip(w, int(b), per_channel=pc)) ** 2) for w in weights)
             err.append(np.sqrt(num / sum(np.sum(w**2) for w in weights)))
         errors[label] = np.array(err)
         accs[label] = np.array([_accuracy(_weight_bits_model(base, int(b), pc), ctx) for b in bits])

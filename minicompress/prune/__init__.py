@@ -35,7 +35,15 @@ from .magnitude import (
     score_threshold,
     text_snippet_prune,
 )
-from .masks import MaskHook, apply_masks, prune_model, random_masks, select_parameters, sparsity_of
+from .masks import (
+    MaskHook,
+    apply_masks,
+    prune_model,
+    random_masks,
+    scope_masks,
+    select_parameters,
+    sparsity_of,
+)
 from .nm import nm_mask, nm_mask_from_scores, parse_pattern
 from .obs import obs_prune, obs_update, quadratic_loss_increase
 from .oneshot import ONESHOT_METHODS, accuracy_without_retraining, prune_oneshot
@@ -47,8 +55,8 @@ from .structured import filter_l1_norms, filter_masks, prune_filters
 
 __all__ = [
     "magnitude_threshold", "magnitude_mask", "mask_from_scores", "score_threshold", "n_to_prune",
-    "text_snippet_prune", "prune_model", "apply_masks", "MaskHook", "select_parameters", "sparsity_of",
-    "random_masks", "nm_mask", "nm_mask_from_scores", "parse_pattern",
+    "text_snippet_prune", "prune_model", "scope_masks", "apply_masks", "MaskHook", "select_parameters",
+    "sparsity_of", "random_masks", "nm_mask", "nm_mask_from_scores", "parse_pattern",
     "compressible_layers", "layer_inputs", "layer_hessian",
     "sparsegpt", "sparsegpt_prune", "inverse_hessian_cholesky",
     "flat_weights", "set_flat_weights", "full_hessian", "hessian_by_loss_differences",

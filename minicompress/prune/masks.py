@@ -16,7 +16,8 @@ from .magnitude import mask_from_scores, score_threshold
 from .nm import nm_mask_from_scores, parse_pattern
 from .saliency import hessian_diagonal, loss_gradients, obd_saliency, taylor_saliency
 
-__all__ = ["select_parameters", "prune_model", "apply_masks", "MaskHook", "sparsity_of", "random_masks"]
+__all__ = ["select_parameters", "prune_model", "scope_masks", "apply_masks", "MaskHook", "sparsity_of",
+           "random_masks"]
 
 CRITERIA = ("magnitude", "taylor", "obd")
 SCOPES = ("layer", "global")
@@ -106,21 +107,30 @@ def prune_model(model, sparsity: float | None, *, scope: str = "layer", criterio
         raise ValueError(f"criterion must be one of {CRITERIA}; got {criterion!r}")
     params = select_parameters(model, include)
     scores = _scores(model, params, criterion, data, obd_batch_size)
-    if nm is not None:
+    if nm is None:
+        masks = scope_masks(scores, sparsity, scope)
+    else:
         masks = {}
         for name, sc in scores.items():
             try:
                 masks[name] = nm_mask_from_scores(sc, *nm)
             except ValueError as err:
                 raise ValueError(f"parameter {name!r}: {err}") from None
-    elif scope == "layer":
-        masks = {n: mask_from_scores(s, sparsity) for n, s in scores.items()}
-    else:
-        t = score_threshold(np.concatenate([s.ravel() for s in scores.values()]), sparsity)
-        masks = {n: s >= t for n, s in scores.items()}
     if apply:
         apply_masks(model, masks)
     return masks
+
+
+def scope_masks(scores: dict, sparsity: float, scope: str = "layer") -> dict[str, np.ndarray]:
+    """Keep-masks from importance ``scores`` ``{name: array}``: each array loses its own
+    floor(s n) lowest (``scope="layer"``), or one threshold over all of them together
+    (``"global"``).  Scores strictly below the threshold are pruned; ties survive."""
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be one of {SCOPES}; got {scope!r}")
+    if scope == "layer":
+        return {n: mask_from_scores(s, sparsity) for n, s in scores.items()}
+    t = score_threshold(np.concatenate([s.ravel() for s in scores.values()]), sparsity)
+    return {n: s >= t for n, s in scores.items()}
 
 
 def _check_masks(model, masks) -> dict[str, np.ndarray]:

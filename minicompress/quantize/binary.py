@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_weights
+from ..nn._checks import check_weights
 
 __all__ = ["binarize", "binary_scale", "binarize_scaled"]
 

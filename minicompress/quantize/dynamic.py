@@ -26,58 +26,48 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..formats import size_bits
-from ..nn.layers import Linear, Module
+from ..formats import CompressedLinear, encode
+from ..formats.codes import int_codes
+from ..nn.layers import Linear, Module, replace_layers
 from .affine import calibrate, quantize_affine
-from .int8 import int8_quantize
 from .kernels import int_matmul
-from .layers import linear_macs, replace_layers
-from .schemes import bias_bits
 
 __all__ = ["DynamicQuantLinear", "quantize_dynamic"]
 
 
-class DynamicQuantLinear(Module):
+class DynamicQuantLinear(CompressedLinear):
     """Linear with int8 per-channel weights and per-batch uint8 activations (inference only).
 
-    x: (N, in) float -> y: (N, out) float32.  ``params``: the int8 codes (``weight``) and
-    the float32 bias; ``scale`` (out,) float64 holds the per-channel max|w|.
+    x: (N, in) float -> y: (N, out) float32.  Stores the ``"int8_channel"`` encoding of the
+    weight (codes + one float32 scale per output channel) and the fp32 bias.
     """
 
     def __init__(self, layer: Linear):
-        super().__init__()
         if not isinstance(layer, Linear):
             raise TypeError(f"layer must be a Linear; got {type(layer).__name__}")
-        q, scale = int8_quantize(layer.params["weight"], per_channel=True)
-        self.in_features, self.out_features = layer.in_features, layer.out_features
-        self.params["weight"] = q
-        if "bias" in layer.params:
-            self.params["bias"] = layer.params["bias"].astype(np.float32)
-        self.scale = scale
+        super().__init__(encode(layer.params["weight"], "int8_channel"), layer.params.get("bias"))
+
+    def _build(self):
+        super()._build()
+        enc = self._encodings["weight"]
+        q = int_codes(enc.arrays, enc.shape)  # (out, in) int8
+        self.scale = enc.arrays["scale"].astype(np.float64)  # per channel max|w|
         self._qw_t = np.ascontiguousarray(q.T)  # (in, out), the layout int_matmul wants
         self._col_sums = q.sum(axis=1, dtype=np.int32)  # sum_k q_w[c, k], for the Z_x term
 
     def forward(self, x):
-        if not isinstance(x, np.ndarray) or x.ndim != 2 or x.shape[1] != self.in_features:
-            raise ValueError(f"{self!r}: input must be (N, {self.in_features}); got {np.shape(x)}")
+        if not isinstance(x, np.ndarray) or x.ndim != 2 or x.shape[1] != self.weight_shape[1]:
+            raise ValueError(f"{self!r}: input must be (N, {self.weight_shape[1]}); got {np.shape(x)}")
         qp = calibrate(x, "minmax", bits=8, signed=False)  # per batch: the "dynamic" part
         qx = quantize_affine(x, *qp)
         acc = int_matmul(qx, self._qw_t) - np.int32(qp.zero_point) * self._col_sums
         out = (acc * (qp.scale * self.scale / 127.0)).astype(np.float32)
-        if "bias" in self.params:
-            out += self.params["bias"]
+        if self._bias is not None:
+            out += self._bias
         return out
 
-    def storage_bits(self) -> int:
-        """Header + int8 codes + one float32 scale per output channel + float32 bias."""
-        return size_bits(self.params["weight"], "int8_channel", scale=self.scale) + bias_bits(
-            self.params.get("bias"))
-
-    def macs(self, x_shape):
-        return linear_macs(self.params["weight"], x_shape)
-
     def extra_repr(self):
-        return f"{self.in_features}, {self.out_features}, dtype=qint8"
+        return f"{self.weight_shape[1]}, {self.weight_shape[0]}, dtype=qint8"
 
 
 def quantize_dynamic(model: Module, layer_types=(Linear,)) -> Module:

@@ -13,7 +13,11 @@ text, with a representative dataset), written out in NumPy:
   monotone map commutes with max);
 * only the network's input (quantize) and its logits (dequantize) touch floats.
 
-Every integer layer also has ``simulate(x)``, the float64 fake-quant model of the same
+The integer layers belong to the one family of stored-weight layers
+(:class:`~minicompress.formats.StoredLayer`): each stores the ``"int8_channel"`` encoding of
+its weight and, as ``"raw"`` arrays, its int32 bias, the per-channel multipliers ``M0`` (int32)
+and shifts ``n`` (int8), and the input and output zero points (int32); ``storage_bits()`` is
+their size.  Every integer layer also has ``simulate(x)``, the float64 fake-quant model of the same
 quantization (real values on the same grids, exact multiplier ``M``, round half to even);
 the test checks that the integer logits agree with it within one output step.
 """
@@ -22,24 +26,39 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..formats import Encoded, StoredLayer, encode
+from ..formats.codes import int_codes
 from ..nn import functional as F
 from ..nn.layers import Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential
 from .affine import QParams, calibrate, dequantize_affine, fake_quantize_affine, quantize_affine
 from .fixedpoint import multiply_by_quantized_multiplier, quantize_multiplier, zero_point_matmul
-from .int8 import int8_quantize
-from .layers import conv_macs, linear_macs
-from .schemes import header_bits
 
 __all__ = ["QuantizeInput", "IntLinear", "IntConv2d", "IntMaxPool2d", "IntReLU", "Dequantize",
            "IntegerModel", "integer_only"]
 
 
-class QuantizeInput(Module):
-    """float input -> 8-bit codes with the calibrated (S, Z)."""
+def _raw(values, dtype):
+    return encode(np.atleast_1d(np.asarray(values)).astype(dtype), "raw")
+
+
+class _Calibrated(Encoded):
+    """Stores its (S, Z) -- a float64 scale (as PyTorch's ``q_scale``; the multipliers of the
+    next layer are computed from it) and an int32 zero point, raw -- and keeps the code range
+    [qmin, qmax] as a setting."""
 
     def __init__(self, qp: QParams):
         super().__init__()
-        self.qp = qp
+        self.qmin, self.qmax = qp.qmin, qp.qmax
+        self._set({"scale": _raw(qp.scale, np.float64), "zero_point": _raw(qp.zero_point, np.int32)})
+
+    def _build(self):
+        scale, zero_point = (float(self._encodings["scale"].decode()[0]),
+                             int(self._encodings["zero_point"].decode()[0]))
+        self.qp = QParams(scale, zero_point, self.qmin, self.qmax)
+
+
+class QuantizeInput(_Calibrated):
+    """float input -> 8-bit codes with the calibrated (S, Z)."""
 
     def forward(self, x):
         return quantize_affine(np.asarray(x, np.float64), *self.qp)
@@ -47,73 +66,74 @@ class QuantizeInput(Module):
     def simulate(self, x):
         return fake_quantize_affine(np.asarray(x, np.float64), self.qp)
 
-    def storage_bits(self) -> int:
-        return 64  # float32 scale + int32 zero point
-
-    def macs(self, x_shape):
-        return 0, 0
-
     def extra_repr(self):
         return f"S={self.qp.scale:.4g}, Z={self.qp.zero_point}, codes [{self.qp.qmin}, {self.qp.qmax}]"
 
 
-class _IntAffine(Module):
+class _IntAffine(StoredLayer):
     """Shared by IntLinear and IntConv2d: int8 weights, int32 bias, fixed-point requantize."""
 
-    def _init(self, layer, in_qp: QParams, out_qp: QParams, relu: bool):
-        q_w, s = int8_quantize(layer.params["weight"], per_channel=True)
-        s_w = s / 127.0  # the step per channel: w ~ s_w * q_w
-        self.in_qp, self.out_qp, self.relu, self.s_w = in_qp, out_qp, relu, s_w
-        self.params["weight"] = q_w
+    def __init__(self, layer, in_qp: QParams, out_qp: QParams, relu: bool, **geometry):
+        self.in_qp, self.out_qp, self.relu = in_qp, out_qp, bool(relu)
+        weight = encode(layer.params["weight"], "int8_channel")
+        s_w = weight.arrays["scale"].astype(np.float64) / 127.0  # the step per channel: w ~ s_w q_w
         bias = layer.params.get("bias")
-        bias = np.zeros(q_w.shape[0]) if bias is None else bias.astype(np.float64)
+        bias = np.zeros(s_w.size) if bias is None else bias.astype(np.float64)
         q_b = np.rint(bias / (in_qp.scale * s_w))
         if np.abs(q_b).max() >= 2**31:
             raise ValueError("a bias does not fit int32 at scale S_in * S_w")
-        self.params["bias"] = q_b.astype(np.int32)
-        self.M0, self.n = quantize_multiplier(in_qp.scale * s_w / out_qp.scale)
+        M0, n = quantize_multiplier(in_qp.scale * s_w / out_qp.scale)
+        super().__init__(weight, None, extra={
+            "bias": _raw(q_b, np.int32), "multiplier": _raw(M0, np.int32), "shift": _raw(n, np.int8),
+            "zero_points": _raw([in_qp.zero_point, out_qp.zero_point], np.int32)}, **geometry)
+
+    def _build(self):
+        enc = self._encodings
+        self.q_w = int_codes(enc["weight"].arrays, enc["weight"].shape)
+        self.s_w = enc["weight"].arrays["scale"].astype(np.float64) / 127.0
+        self.q_b = enc["bias"].decode()
+        self.M0, self.n = enc["multiplier"].decode().astype(np.int64), enc["shift"].decode().astype(np.int64)
+        self.z_in, self.z_out = (int(z) for z in enc["zero_points"].decode())
         # fused ReLU: clamp at the code of the real 0, which is Z_out
-        self.lo = max(out_qp.qmin, out_qp.zero_point) if relu else out_qp.qmin
-        self.dtype = quantize_affine(np.zeros(1), *out_qp).dtype
+        self.lo = max(self.out_qp.qmin, self.z_out) if self.relu else self.out_qp.qmin
+        self.dtype = quantize_affine(np.zeros(1), *self.out_qp).dtype
+        self._bias = None
+
+    def nonzero_weights(self) -> int:
+        return int(np.count_nonzero(self.q_w))
+
+    def parameter_counts(self) -> tuple[int, int]:
+        return self.q_w.size + self.q_b.size, self.nonzero_weights() + int(np.count_nonzero(self.q_b))
 
     def _requantize(self, acc):
-        q = self.out_qp.zero_point + multiply_by_quantized_multiplier(acc, self.M0, self.n)
+        q = self.z_out + multiply_by_quantized_multiplier(acc, self.M0, self.n)
         return np.clip(q, self.lo, self.out_qp.qmax).astype(self.dtype)
 
     def _fake_quant_out(self, y):
-        S, Z = self.out_qp.scale, self.out_qp.zero_point
+        S, Z = self.out_qp.scale, self.z_out
         return S * (np.clip(np.rint(y / S) + Z, self.lo, self.out_qp.qmax) - Z)
 
-    def storage_bits(self) -> int:
-        """Headers + int8 weights + int32 biases + per channel an int32 M0 and an 8-bit
-        shift + the int32 output zero point."""
-        w = self.params["weight"]
-        c = w.shape[0]
-        return header_bits(w.shape) + 8 * int(w.size) + (32 + 32 * c) + 32 * c + 8 * c + 32
-
     def extra_repr(self):
-        return (f"{tuple(self.params['weight'].shape)} int8, int32 bias, relu={self.relu}, "
-                f"out S={self.out_qp.scale:.4g} Z={self.out_qp.zero_point}")
+        return (f"{self.weight_shape} int8, int32 bias, relu={self.relu}, "
+                f"out S={self.out_qp.scale:.4g} Z={self.z_out}")
 
 
 class IntLinear(_IntAffine):
     """codes (N, in) -> codes (N, out); ``acc = sum (q_x - Z_x) q_w + q_b`` in int32."""
 
+    kind = "linear"
+
     def __init__(self, layer: Linear, in_qp: QParams, out_qp: QParams, relu: bool = False):
-        super().__init__()
-        self._init(layer, in_qp, out_qp, relu)
+        super().__init__(layer, in_qp, out_qp, relu)
 
     def forward(self, q):
-        acc = zero_point_matmul(q, self.in_qp.zero_point, self.params["weight"]) + self.params["bias"]
+        acc = zero_point_matmul(q, self.z_in, self.q_w) + self.q_b
         return self._requantize(acc)
 
     def simulate(self, x):
-        w = self.s_w[:, None] * self.params["weight"]
-        b = self.in_qp.scale * self.s_w * self.params["bias"]
+        w = self.s_w[:, None] * self.q_w
+        b = self.in_qp.scale * self.s_w * self.q_b
         return self._fake_quant_out(x @ w.T + b)
-
-    def macs(self, x_shape):
-        return linear_macs(self.params["weight"], x_shape)
 
 
 class IntConv2d(_IntAffine):
@@ -122,30 +142,26 @@ class IntConv2d(_IntAffine):
     Zero padding pads with the code Z_in (the real 0), not with the code 0.
     """
 
+    kind = "conv2d"
+
     def __init__(self, layer: Conv2d, in_qp: QParams, out_qp: QParams, relu: bool = False):
-        super().__init__()
-        self._init(layer, in_qp, out_qp, relu)
-        self.stride, self.padding = layer.stride, layer.padding
+        super().__init__(layer, in_qp, out_qp, relu, stride=layer.stride, padding=layer.padding)
 
     def forward(self, q):
-        p, (C_out, _, kh, kw) = self.padding, self.params["weight"].shape
+        p, (C_out, _, kh, kw) = self.padding, self.q_w.shape
         if p:
-            q = np.pad(q, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=self.in_qp.zero_point)
+            q = np.pad(q, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=self.z_in)
         N, _, H, W = q.shape
         cols = F.im2col(q, kh, kw, self.stride, 0)
-        w = self.params["weight"].reshape(C_out, -1)
-        acc = zero_point_matmul(cols, self.in_qp.zero_point, w) + self.params["bias"]
+        acc = zero_point_matmul(cols, self.z_in, self.q_w.reshape(C_out, -1)) + self.q_b
         Ho, Wo = F.output_size(H, kh, self.stride, 0), F.output_size(W, kw, self.stride, 0)
         return self._requantize(acc).reshape(N, Ho, Wo, C_out).transpose(0, 3, 1, 2)
 
     def simulate(self, x):
-        w = self.s_w[:, None, None, None] * self.params["weight"]
-        b = self.in_qp.scale * self.s_w * self.params["bias"]
+        w = self.s_w[:, None, None, None] * self.q_w
+        b = self.in_qp.scale * self.s_w * self.q_b
         y, _ = F.conv2d_forward(x, w, b, self.stride, self.padding)
         return self._fake_quant_out(y)
-
-    def macs(self, x_shape):
-        return conv_macs(self.params["weight"], self.stride, self.padding, x_shape)
 
 
 class IntMaxPool2d(MaxPool2d):
@@ -153,12 +169,6 @@ class IntMaxPool2d(MaxPool2d):
 
     def simulate(self, x):
         return F.max_pool2d_forward(x, self.kernel_size, self.stride)[0]
-
-    def storage_bits(self) -> int:
-        return 0
-
-    def macs(self, x_shape):
-        return 0, 0
 
 
 class IntReLU(Module):
@@ -174,31 +184,15 @@ class IntReLU(Module):
     def simulate(self, x):
         return np.maximum(x, 0.0)
 
-    def storage_bits(self) -> int:
-        return 0
 
-    def macs(self, x_shape):
-        return 0, 0
-
-
-class Dequantize(Module):
+class Dequantize(_Calibrated):
     """codes -> float32 real values ``S (q - Z)`` (the logits at the end)."""
-
-    def __init__(self, qp: QParams):
-        super().__init__()
-        self.qp = qp
 
     def forward(self, q):
         return dequantize_affine(q, *self.qp)
 
     def simulate(self, x):
         return x
-
-    def storage_bits(self) -> int:
-        return 64
-
-    def macs(self, x_shape):
-        return 0, 0
 
     def extra_repr(self):
         return f"S={self.qp.scale:.4g}, Z={self.qp.zero_point}"

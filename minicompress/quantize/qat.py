@@ -17,23 +17,36 @@ everywhere except at its two kinks, where the convention is 1 (as BinaryConnect'
 instead, so it also passes the gradient up to half a step S/2 beyond each end.
 
 The QAT layers keep float *shadow* weights as their parameters (the optimizer updates
-them), quantize them in every forward pass with a scheme of :mod:`.schemes`, and route the
-weight gradient back through the STE window (BinaryConnect).  The scale (alpha or max|w|)
-is recomputed from the shadow weights each step and is treated as a constant in backward.
+them), quantize them in every forward pass with a scheme of :mod:`.layers` (binary,
+ternary, int8), and route the weight gradient back through the STE window (BinaryConnect):
+``|w| <= 1`` for binary and ternary (the hard-tanh window), ``|w| <= scale`` for int8 (the
+clipping range).  The scale (alpha or max|w|) is recomputed from the shadow weights each
+step and is treated as a constant in backward.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..formats import CompressedConv2d, CompressedLinear, Encoding
+from ..formats.symmetric import channel_view, symmetric_scale
 from ..nn import functional as F
-from ..nn.layers import Conv2d, Linear, Module
-from ._checks import check_qrange, check_scale, check_weights, check_zero_point
-from .layers import QuantConv2d, QuantLinear, conv_macs, linear_macs, replace_layers
-from .schemes import STE_LIMIT, bias_bits, check_scheme, encode_weight, ste_window
+from ..nn._checks import (
+    check_bool,
+    check_float,
+    check_qrange,
+    check_scale,
+    check_weights,
+    check_zero_point,
+)
+from ..nn.layers import Conv2d, Linear, Module, replace_layers
+from .layers import check_scheme, quantized_values, weight_encoding
 
-__all__ = ["fake_quantize_forward", "fake_quantize_backward", "clip_window", "QATLinear", "QATConv2d",
-           "prepare_qat", "convert_qat", "ShadowClip"]
+__all__ = ["fake_quantize_forward", "fake_quantize_backward", "clip_window", "ste_window", "STE_LIMIT",
+           "QATLinear", "QATConv2d", "prepare_qat", "convert_qat", "ShadowClip"]
+
+#: BinaryConnect's window: the STE passes the gradient of binary/ternary weights for |w| <= 1.
+STE_LIMIT = 1.0
 
 
 def clip_window(x, scale, zero_point=0, qmin: int = -128, qmax: int = 127) -> np.ndarray:
@@ -79,34 +92,50 @@ def fake_quantize_backward(dout: np.ndarray, cache) -> np.ndarray:
     return dout * cache
 
 
+def ste_window(w: np.ndarray, scheme: str, *, per_channel: bool = True) -> np.ndarray:
+    """Boolean mask where the straight-through estimator passes the weight gradient (closed ends).
+
+    binary, ternary: ``|w| <= 1`` (BinaryConnect);  int8: ``|w| <= scale``, the clipping
+    range, scale = max|w| per channel or tensor as the quantizer computes it.
+    """
+    check_scheme(scheme)
+    if scheme == "int8":
+        return np.abs(w) <= channel_view(symmetric_scale(w, per_channel=per_channel), w.ndim)
+    return np.abs(w) <= STE_LIMIT
+
+
 class _QATLayer(Module):
     """Shared machinery: float shadow weights, quantized in forward, STE in backward."""
 
     def _init(self, layer, scheme: str, per_channel: bool):
         self.scheme = check_scheme(scheme)
-        self.per_channel = per_channel
+        self.per_channel = check_bool(per_channel, "per_channel")
         self.params = {k: v.copy() for k, v in layer.params.items()}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
 
-    def encode(self):
+    def encode(self) -> Encoding:
         """The current encoding of the shadow weights (what the layer would deploy)."""
-        return encode_weight(self.params["weight"], self.scheme, per_channel=self.per_channel)
+        return weight_encoding(self.params["weight"], self.scheme, per_channel=self.per_channel)
 
     def _quantized_weight(self):
         w = self.params["weight"]
-        codes = self.encode()
-        self._window = ste_window(w, self.scheme, codes.scale)
-        return codes.dequantize(w.dtype)
+        self._window = ste_window(w, self.scheme, per_channel=self.per_channel)
+        return quantized_values(w, self.scheme, per_channel=self.per_channel)
 
     def _accumulate(self, dw, db):
         self.grads["weight"] += dw * self._window  # the STE
         if db is not None:
             self.grads["bias"] += db
 
+    def nonzero_weights(self) -> int:
+        """Non-zero quantized weights (a ternary zero is skipped work)."""
+        w = self.params["weight"]
+        return int(np.count_nonzero(quantized_values(w, self.scheme, per_channel=self.per_channel)))
+
     def storage_bits(self) -> int:
-        """Bits of the deployed encoding (codes + scales + float32 bias, with headers);
-        shadow weights exist only during training and are not counted."""
-        return self.encode().storage_bits() + bias_bits(self.params.get("bias"))
+        """Bits of the deployed layer (:meth:`to_quantized`); shadow weights exist only
+        during training and are not counted."""
+        return self.to_quantized().storage_bits()
 
     def extra_repr(self):
         return f"{tuple(self.params['weight'].shape)}, scheme={self.scheme!r}"
@@ -130,11 +159,8 @@ class QATLinear(_QATLayer):
         self._accumulate(dw, db)
         return dx
 
-    def macs(self, x_shape):
-        return linear_macs(self.encode().codes, x_shape)
-
-    def to_quantized(self) -> QuantLinear:
-        return QuantLinear(self.encode(), self.params.get("bias"))
+    def to_quantized(self) -> CompressedLinear:
+        return CompressedLinear(self.encode(), self.params.get("bias"))
 
 
 class QATConv2d(_QATLayer):
@@ -149,7 +175,7 @@ class QATConv2d(_QATLayer):
 
     def forward(self, x):
         out, self._cache = F.conv2d_forward(x, self._quantized_weight(), self.params.get("bias"),
-                                    self.stride, self.padding)
+                                            self.stride, self.padding)
         return out
 
     def backward(self, dout):
@@ -157,17 +183,16 @@ class QATConv2d(_QATLayer):
         self._accumulate(dw, db)
         return dx
 
-    def macs(self, x_shape):
-        return conv_macs(self.encode().codes, self.stride, self.padding, x_shape)
-
-    def to_quantized(self) -> QuantConv2d:
-        return QuantConv2d(self.encode(), self.params.get("bias"), self.stride, self.padding)
+    def to_quantized(self) -> CompressedConv2d:
+        return CompressedConv2d(self.encode(), self.params.get("bias"), stride=self.stride,
+                                padding=self.padding)
 
 
 def prepare_qat(model: Module, scheme: str = "binary", *, per_channel: bool = True,
                 layer_types: tuple = (Linear, Conv2d)) -> Module:
     """A copy of ``model`` with every Linear/Conv2d wrapped for QAT (shadow weights copied)."""
     check_scheme(scheme)
+    check_bool(per_channel, "per_channel")
 
     def make(layer):
         cls = QATLinear if isinstance(layer, Linear) else QATConv2d
@@ -177,16 +202,17 @@ def prepare_qat(model: Module, scheme: str = "binary", *, per_channel: bool = Tr
 
 
 def convert_qat(model: Module) -> Module:
-    """A copy of a QAT model with each QAT layer frozen into its QuantLinear/QuantConv2d."""
+    """A copy of a QAT model with each QAT layer frozen into its CompressedLinear/CompressedConv2d."""
     return replace_layers(model, (QATLinear, QATConv2d), lambda layer: layer.to_quantized())
 
 
 class ShadowClip:
     """``fit`` hook (BinaryConnect): after each step clip the shadow weights of the binary
-    and ternary QAT layers to [-1, 1], so that none leaves the STE window for good."""
+    and ternary QAT layers to [-limit, limit] (default 1), so that none leaves the STE
+    window for good."""
 
     def __init__(self, limit: float = STE_LIMIT):
-        self.limit = limit
+        self.limit = check_float(limit, "limit", low=0.0, low_open=True)
 
     def after_step(self, model: Module) -> None:
         for _, mod in model.named_modules():

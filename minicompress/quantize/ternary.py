@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..nn._checks import check_float
-from ._checks import check_weights
+from ..nn._checks import check_float, check_weights
 from .binary import _channel_mean_abs
 
 __all__ = ["TWN_FACTOR", "ternary_threshold", "ternarize"]

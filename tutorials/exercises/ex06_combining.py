@@ -4,8 +4,13 @@ Fill in each function, then grade your work with
 
     python -m minicompress check tutorials/exercises/ex06_combining.py
 
-The grader compares your functions with the library's (minicompress.combine) on the
-examples of tutorial 06 and on random inputs, and shows the smallest input where they differ.
+The grader imports your file in a separate process and compares each function with the
+library's (minicompress.combine): first on small cases you can check by hand, then on inputs
+Hypothesis draws. For a wrong function it shows the failing input (a hand case, or the
+smallest input Hypothesis could shrink it to), the expected and the received value, what
+differs (value, shape, dtype, an argument changed in place) and, for a known typical
+mistake, a hint. NumPy only: a function that calls minicompress (the answer key) is flagged
+and fails.
 """
 
 import numpy as np
@@ -19,12 +24,12 @@ def bitmask_bits(w, bits):
     (1.0 for an all-zero row), rounding half to even (np.rint).  Only the z NON-ZERO codes
     are stored (a survivor that rounds to 0 is not).  Stored bits:
 
-        32 * 2                 header: the shape, one int32 per dimension
+        32 * 3                 header: the shape, one int32 per dimension, and the bits
       + 8 * ceil(m * k / 8)    the mask, one bit per position, in whole bytes
       + 8 * ceil(z * bits / 8) the codes, packed, in whole bytes
       + 32 * m                 one float32 scale per row
 
-    Tutorial 06's 2 x 8 example with four survivors is 176 bits at 8 bits.  Return an int.
+    Tutorial 06's 2 x 8 example with four survivors is 208 bits at 8 bits.  Return an int.
     """
     raise NotImplementedError
 

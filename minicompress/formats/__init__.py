@@ -1,0 +1,53 @@
+"""Storage formats (section 2.2): how a weight is laid out in bits, the layers that hold a
+stored weight, and save/load.
+
+A compressed model is only smaller once its weights are *stored* differently: a pruned
+float32 matrix full of zeros takes exactly as many bytes as the dense one.  Each format
+turns an array into an :class:`Encoding` -- the few plain arrays that would be written to
+disk -- and back; an encoding's size is the sum of those arrays' bytes, so the size
+accounted is exactly the size stored.  This package owns every bit layout and every stored
+size: a layer that stores a compressed weight holds an encoding (:mod:`.layers`).
+
+=============  ==========================================================  ========
+name           stored bits (n = w.size, z = non-zeros, (m, k) the 2-D      lossless
+               view, c = scales, b = value bits; headers 32 per field)
+=============  ==========================================================  ========
+fp32, fp16     32 n, 16 n                                                  fp32 yes
+raw            n values in their own dtype (int32, int8, float32...)       yes
+int            8*ceil(n*b/8) + 32c: b-bit codes, formula 4.2.2             no
+int8           the same at b = 8, one scale (the text's INT8)              no
+int8_channel   the same at b = 8, one scale per output channel             no
+binary         8*ceil(n/8) + 32c   (1 bit per weight, w = +-alpha)         yes*
+ternary        8*ceil(2n/8) + 32c  (2 bits per weight, {-a, 0, +a})        yes*
+bitmask        8*ceil(n/8) + the z values (float, or b-bit codes + 32c)    yes
+csr            the z values + z*i + (m+1)*p (i, p: 8/16/32-bit indices)    yes
+lowrank        32 r (m + k): factors A @ B                                 no
+=============  ==========================================================  ========
+
+(*) for arrays that already are binary / ternary.  The modules: :mod:`.encoding` (the
+Encoding and the registry), :mod:`.symmetric` (the quantizer), :mod:`.packing` (bits to
+bytes), :mod:`.dense`, :mod:`.codes`, :mod:`.sparse`, :mod:`.lowrank` (the formats),
+:mod:`.layers` (the stored-weight layers), :mod:`.io` (save/load).
+"""
+
+from . import codes, dense, lowrank, sparse  # noqa: F401  (each registers its formats)
+from .encoding import FORMATS, Encoding, decode, encode, matrix_view, size_bits, smallest
+from .io import load_model, model_encodings, save_model
+from .layers import (
+    CompressedConv2d,
+    CompressedLinear,
+    Encoded,
+    SparseConv2d,
+    SparseLinear,
+    StoredLayer,
+    compress_layer,
+    to_sparse,
+)
+from .symmetric import symmetric_dequantize, symmetric_quantize
+
+__all__ = [
+    "FORMATS", "Encoding", "encode", "decode", "size_bits", "smallest", "matrix_view",
+    "save_model", "load_model", "model_encodings",
+    "Encoded", "StoredLayer", "CompressedLinear", "CompressedConv2d", "SparseLinear", "SparseConv2d",
+    "compress_layer", "to_sparse", "symmetric_quantize", "symmetric_dequantize",
+]

@@ -1,0 +1,91 @@
+"""Bit packing: the one place where codes become bytes.
+
+* **b-bit codes** (:func:`pack_codes`), b = 1..16: each integer code is written as its
+  b-bit two's complement, most significant bit first, codes one after another, then
+  ``np.packbits``; the last byte is padded with 0 bits.  Example: b = 4, codes [1, -1] ->
+  bits 0001 1111 -> one byte 0x1F.  At b = 8 the bytes are the int8 codes themselves; at
+  b = 2 the ternary codes {-1, 0, +1} are 11, 00, 01.
+* **signs** (:func:`pack_signs`): one bit per value, 1 for +1 (``x >= 0``: sign(0) = +1,
+  section 4.2.1) and 0 for -1, eight to a byte along an axis, first value in the most
+  significant bit (``np.packbits``) -- the layout the XNOR kernel reads row by row.
+
+Sizes are whole bytes: ``ceil(n * b / 8)`` for n codes, and that padding is counted.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..nn._checks import check_codes, check_int, check_weights
+
+__all__ = ["code_range", "pack_codes", "unpack_codes", "pack_signs", "unpack_signs", "packed_bytes"]
+
+
+def code_range(bits: int) -> tuple[int, int]:
+    """``(-2**(b-1), 2**(b-1) - 1)``: what b-bit two's complement holds."""
+    return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+
+
+def packed_bytes(count: int, bits: int) -> int:
+    """``ceil(count * bits / 8)``: the bytes that ``count`` codes of ``bits`` bits take."""
+    return -(-count * bits // 8)
+
+
+def _check_code_bits(bits) -> int:
+    return check_int(bits, "bits", low=1, high=16)
+
+
+def pack_codes(q, bits: int) -> np.ndarray:
+    """Integer codes (any shape, read in C order) -> ``ceil(n * b / 8)`` uint8 bytes, b bits each.
+
+    Codes must lie in the b-bit two's complement range ``[-2**(b-1), 2**(b-1) - 1]``
+    (a symmetric quantizer uses ``[-qmax, qmax]`` inside it).
+    """
+    bits = _check_code_bits(bits)
+    lo, hi = code_range(bits)
+    q = check_codes(q, f"{bits}-bit codes", lo, hi).ravel()
+    if bits == 8:  # two's complement bytes, MSB first: the int8 codes as they are
+        return q.astype(np.int8).view(np.uint8)
+    u = (q.astype(np.int32) & (2**bits - 1)).astype(">u2")  # big-endian: MSB first
+    all_bits = np.unpackbits(u.view(np.uint8).reshape(-1, 2), axis=1)  # (n, 16)
+    return np.packbits(all_bits[:, 16 - bits:].ravel())
+
+
+def unpack_codes(packed, bits: int, count: int) -> np.ndarray:
+    """Inverse of :func:`pack_codes`: ``count`` codes, sign-extended from b bits; int8 for
+    b <= 8, int16 above."""
+    bits = _check_code_bits(bits)
+    count = check_int(count, "count", low=0)
+    packed = np.asarray(packed)
+    if packed.dtype != np.uint8 or packed.ndim != 1:
+        raise TypeError(f"packed must be a 1-D uint8 array; got {packed.dtype}, shape {packed.shape}")
+    if packed.size != packed_bytes(count, bits):
+        raise ValueError(f"{packed.size} bytes cannot hold {count} codes of {bits} bits "
+                         f"(expected {packed_bytes(count, bits)})")
+    dtype = np.int8 if bits <= 8 else np.int16
+    if bits == 8:
+        return packed.view(np.int8).copy()
+    b = np.unpackbits(packed, count=count * bits).reshape(count, bits).astype(np.int32)
+    u = b @ (1 << np.arange(bits - 1, -1, -1, dtype=np.int32))
+    return np.where(u >= 2 ** (bits - 1), u - 2**bits, u).astype(dtype)
+
+
+def pack_signs(x, axis: int = -1) -> np.ndarray:
+    """Bits ``x >= 0`` packed along ``axis`` with ``np.packbits`` (sign(0) = +1 -> bit 1).
+
+    x: (..., k) -> (..., ceil(k / 8)) uint8 for the default axis.
+    """
+    x = check_weights(x, "x")
+    return np.packbits(x >= 0, axis=axis)
+
+
+def unpack_signs(bits, k: int, axis: int = -1, *, dtype=np.float32) -> np.ndarray:
+    """Inverse of :func:`pack_signs`: +1/-1 values, ``k`` of them along ``axis``."""
+    bits = np.asarray(bits)
+    if bits.dtype != np.uint8:
+        raise TypeError(f"bits must be a uint8 array from pack_signs; got dtype {bits.dtype}")
+    k = check_int(k, "k", low=1)
+    if bits.ndim == 0 or k > 8 * bits.shape[axis] or k <= 8 * (bits.shape[axis] - 1):
+        raise ValueError(f"k = {k} does not match {np.shape(bits)} packed bytes along axis {axis}")
+    b = np.unpackbits(bits, axis=axis, count=k)
+    return (2 * b.astype(np.int8) - 1).astype(dtype)
