@@ -24,6 +24,10 @@ def test_sparsegpt_claims():
     # the text states the miss: seed 0 at 70% loses 1.1 points, not at most 1.0
     assert round(100 * (dense - acc["sparsegpt", 0.7]), 1) == 1.1
     assert "exactly 2 of every 4 kept in every layer: True" in out
+    assert "fc1 2:4 round trip bit-exact: True" in out
+    sizes = out.split("fc1 2:4 round trip bit-exact: True")[1].splitlines()[1:5]
+    kb = {line.split()[0]: float(line.split()[1]) for line in sizes}
+    assert kb["nm"] < kb["bitmask"] < kb["csr"] < kb["fp32"]
 
 
 def test_exact_second_order_claims():
