@@ -78,6 +78,8 @@ def test_lottery_ticket_runs_its_controls_and_is_reproducible():
     assert first["remaining"] == pytest.approx(0.5) and second["remaining"] == pytest.approx(0.25)
     assert all({"ticket", "reinit", "random"} <= set(e) for e in res["rounds"])
     assert 1 - sparsity_of(res["masks"]) == pytest.approx(second["remaining"])
+    w = res["model"].fc1.params["weight"]  # the trained ticket: zero where its mask says
+    assert np.all(w[~res["masks"]["fc1.weight"]] == 0) and np.all(w[res["masks"]["fc1.weight"]] != 0)
     assert _same(res, lottery_ticket(_model_fn, X, y, rewind_to=2, **kw))
     per_layer = lottery_ticket(_model_fn, X, y, scope="layer", controls=False, **kw)
     assert set(per_layer["rounds"][0]) == {"round", "remaining", "layers", "ticket"}
@@ -86,7 +88,9 @@ def test_lottery_ticket_runs_its_controls_and_is_reproducible():
 
 def _same(a, b):
     return a["rounds"] == b["rounds"] and a["dense"] == b["dense"] and all(
-        np.array_equal(a["masks"][n], b["masks"][n]) for n in a["masks"])
+        np.array_equal(a["masks"][n], b["masks"][n]) for n in a["masks"]) and all(
+        np.array_equal(p, q) for (_, p), (_, q) in zip(a["model"].named_parameters(),
+                                                        b["model"].named_parameters()))
 
 
 def test_lottery_bad_input():
@@ -132,6 +136,8 @@ def test_prune_at_init_methods():
     out = {m: prune_at_init(_model_fn, X, y, 0.75, method=m, rng=0, validation=(Xt, yt), **RECIPE)
            for m in ("snip", "random", "random-uniform")}
     assert out["snip"]["layers"] == out["random"]["layers"]
+    w = out["snip"]["model"].fc1.params["weight"]
+    assert np.all(w[~out["snip"]["masks"]["fc1.weight"]] == 0)
     assert all(v == pytest.approx(0.25, abs=0.01) for v in out["random-uniform"]["layers"].values())
     with pytest.raises(ValueError, match="method must be one of"):
         prune_at_init(_model_fn, X, y, 0.5, method="magnitude", validation=(Xt, yt), **RECIPE)

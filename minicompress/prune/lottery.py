@@ -137,7 +137,8 @@ def lottery_ticket(model_fn, X, y, *, rate: float = 0.2, rounds: int, rewind_to:
     result : dict with ``dense`` (accuracy of the dense network), ``rounds`` (one dict per
         round: ``round, remaining`` (fraction of the weights kept), ``ticket`` and, with
         controls, ``reinit`` and ``random`` accuracies, and ``layers``, the per-layer kept
-        fractions) and ``masks`` (the last round's ticket masks).
+        fractions), ``masks`` (the last round's ticket masks) and ``model`` (the last round's
+        trained ticket).
     """
     check_model_fn(model_fn)
     rounds = check_int(rounds, "rounds", low=1)
@@ -176,5 +177,5 @@ def lottery_ticket(model_fn, X, y, *, rate: float = 0.2, rounds: int, rewind_to:
             train_masked(shuffled, random_masks(masks, mask_seed), X, y, rng=data_seed, **recipe)
             entry["random"] = _accuracy(shuffled, validation)
         result["rounds"].append(entry)
-    result["masks"] = masks
+    result["masks"], result["model"] = masks, model
     return result

@@ -53,8 +53,8 @@ def prune_at_init(model_fn, X, y, sparsity: float, *, method: str = "snip", batc
 
     Returns
     -------
-    dict with ``method, sparsity, accuracy`` (on ``validation``) and ``layers`` (kept
-    fraction per layer)
+    dict with ``method, sparsity, accuracy`` (on ``validation``), ``layers`` (kept
+    fraction per layer), ``masks`` and ``model`` (the trained sparse model)
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}; got {method!r}")
@@ -72,4 +72,4 @@ def prune_at_init(model_fn, X, y, sparsity: float, *, method: str = "snip", batc
     train_masked(model, masks, X, y, epochs=epochs, lr=lr, momentum=momentum, batch_size=batch_size,
                  rng=data_seed)
     return {"method": method, "sparsity": sparsity, "accuracy": float(evaluate(model, *validation)[1]),
-            "layers": {n: float(m.mean()) for n, m in masks.items()}}
+            "layers": {n: float(m.mean()) for n, m in masks.items()}, "masks": masks, "model": model}
