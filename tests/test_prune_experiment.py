@@ -30,7 +30,7 @@ def test_section_is_registered():
 def test_tour_rows(mnist):
     rows = pruning.tour_rows(_ctx(mnist))
     by_method = {r["method"]: r for r in rows}
-    assert len(rows) == 5
+    assert len(rows) == 9  # 5 + the four of tests/test_prune_tour.py
     r90 = by_method["LeNet300_100 90% global magnitude + FT"]
     weights = 784 * 300 + 300 * 100 + 100 * 10
     assert r90["params"] == 266610

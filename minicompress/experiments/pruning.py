@@ -4,6 +4,8 @@ Dense baseline -> prune (magnitude, Taylor or OBD; per layer or global) -> fine-
 tenth of the training learning rate with the masks held (Han et al. 2015), at sparsities
 50/80/90/95/98%, for LeNet300_100 (all three criteria) and ConvNet (magnitude).  Plus
 L1-norm filter pruning of ConvNet's conv1 (Li et al. 2017), which really shrinks the model.
+Beyond the text (:mod:`.pruning_beyond`): SparseGPT with no retraining, a lottery ticket and
+SNIP, on LeNet300_100.
 
 Run the whole grid, print the accuracy table and draw the figures from it::
 
@@ -20,6 +22,7 @@ import numpy as np
 
 from .. import metrics
 from ..prune import apply_masks, iterative_prune, prune_filters, prune_model
+from . import pruning_beyond
 from .scaffold import FT_LR, TourContext, accuracy, blas_threads, measure, train
 
 TITLE = "pruning (3.1 / 4.1): magnitude, OBD, gradual, filters; fine-tuned with the masks held"
@@ -114,14 +117,16 @@ def tour_rows(ctx: TourContext) -> list[dict]:
         train(small, ctx, epochs=ctx.epochs(FT_EPOCHS["convnet"], 1), lr=FT_LR, tick=step)
     rows.append(measure(small, "ConvNet conv1 filters 16->8 (L1) + FT", ctx,
                         reference=ref["convnet"], fmt="fp32"))  # smaller and dense: no zeros to skip
-    return rows
+    return rows + pruning_beyond.tour_rows(ctx, reference=ref["lenet300"], fmt_of=sparse_fmt)
 
 
 def make_figures(ctx: TourContext, outdir) -> list:
-    """``pruning_accuracy_vs_sparsity.png`` and ``pruning_weight_histogram.png``."""
+    """``pruning_accuracy_vs_sparsity.png``, ``pruning_weight_histogram.png``,
+    ``pruning_oneshot.png`` and ``pruning_lottery.png``."""
     results = run_grid(ctx)
     ctx.log(accuracy_table(results))
-    return figures_from_results(ctx, results, outdir)
+    return [*figures_from_results(ctx, results, outdir), pruning_beyond.oneshot_figure(ctx, outdir),
+            pruning_beyond.lottery_figure(ctx, outdir)]
 
 
 def figures_from_results(ctx: TourContext, results: list[dict], outdir) -> list:

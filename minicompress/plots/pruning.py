@@ -6,7 +6,7 @@ import numpy as np
 
 from .style import legend_below, new_figure, save_figure, zoom_accuracy
 
-__all__ = ["plot_accuracy_vs_sparsity", "plot_weight_histogram"]
+__all__ = ["plot_accuracy_vs_sparsity", "plot_weight_histogram", "plot_oneshot", "plot_lottery"]
 
 
 def plot_accuracy_vs_sparsity(panels: dict, dense: dict, path, *, span: float = 12.0, mark=None):
@@ -64,4 +64,53 @@ def plot_weight_histogram(weights: dict, path, *, layer: str = "layer", bins: in
         ax.hist(np.ravel(w), bins=edges, histtype="step", lw=1.3, label=f"{label} ({np.size(w):,} non-zero)")
     ax.set_yscale("log")
     legend_below(fig, ax, ncol=1)
+    return save_figure(fig, path, mark=mark)
+
+
+def plot_oneshot(series: dict, dense: float, path, *, patterns: dict | None = None, span: float = 25.0,
+                 mark=None):
+    """Accuracy against sparsity with no retraining, one line per criterion.
+
+    series : {criterion: (sparsity %, accuracy %)};  dense : the unpruned accuracy %
+    patterns : {criterion: accuracy %} of the 2:4 pattern (50%), drawn as a star at 50%
+    span : the axis shows ``span`` points below dense; points further down sit on the edge
+    """
+    fig, ax = new_figure("No retraining: each layer pruned to the same sparsity",
+                         "weights removed in every layer (%)", "test accuracy (%)")
+    marks = []
+    for i, (label, (x, acc)) in enumerate(series.items()):
+        c = f"C{i}"
+        ax.plot(x, acc, "o-", color=c, label=label)
+        marks.append((x, acc, c))
+        if patterns and label in patterns:
+            ax.plot([50], [patterns[label]], "*", ms=13, color=c, label=f"{label}, 2:4")
+    ax.axhline(dense, color="0.4", lw=1, ls=":", label="dense")
+    ax.axhline(dense - 1, color="black", lw=1, ls="--", label="dense - 1 point")
+    zoom_accuracy(ax, dense - span, dense + 1.5, marks)
+    legend_below(fig, ax, ncol=4)
+    return save_figure(fig, path, mark=mark)
+
+
+def plot_lottery(remaining, series: dict, dense: float, path, *, span: float = 6.0, mark=None):
+    """Accuracy of the sparse networks trained from the start, against the weights remaining.
+
+    remaining : weights remaining after each round (%), decreasing
+    series : {label: accuracy % per round} (rewound ticket, reinitialised, random mask)
+    dense : the dense network's accuracy %.  The x axis is logarithmic and runs from dense
+    (100%) down to the sparsest ticket.
+    """
+    fig, ax = new_figure("Lottery tickets: trained sparse from the start", "weights remaining (%, log scale)",
+                         "test accuracy (%)")
+    marks = []
+    for i, (label, acc) in enumerate(series.items()):
+        ax.plot(remaining, acc, "o-", color=f"C{i}", label=label)
+        marks.append((remaining, acc, f"C{i}"))
+    ax.axhline(dense, color="0.4", lw=1, ls=":", label="dense")
+    ax.axhline(dense - 0.5, color="black", lw=1, ls="--", label="dense - 0.5 point")
+    ax.set_xscale("log")
+    ax.set_xlim(110, min(remaining) * 0.9)  # from dense towards sparse, left to right
+    ticks = [t for t in (100, 50, 25, 10, 5, 2, 1) if t >= min(remaining) * 0.9]
+    ax.set_xticks(ticks, [f"{t}" for t in ticks])
+    zoom_accuracy(ax, dense - span, dense + 1.0, marks)
+    legend_below(fig, ax, ncol=3)
     return save_figure(fig, path, mark=mark)
