@@ -16,7 +16,7 @@
 - :mod:`.schedule` -- gradual sparsity (Zhu & Gupta 2017) and the prune -> fine-tune loop
 """
 
-from .calibration import compressible_layers, layer_hessian, layer_inputs
+from ..nn.calibration import layer_hessian, layer_inputs  # the calibration data SparseGPT uses
 from .hessian import (
     flat_weights,
     full_hessian,
@@ -57,7 +57,7 @@ __all__ = [
     "magnitude_threshold", "magnitude_mask", "mask_from_scores", "score_threshold", "n_to_prune",
     "text_snippet_prune", "prune_model", "scope_masks", "apply_masks", "MaskHook", "select_parameters",
     "sparsity_of", "random_masks", "nm_mask", "nm_mask_from_scores", "parse_pattern",
-    "compressible_layers", "layer_inputs", "layer_hessian",
+    "layer_inputs", "layer_hessian",
     "sparsegpt", "sparsegpt_prune", "inverse_hessian_cholesky",
     "flat_weights", "set_flat_weights", "full_hessian", "hessian_by_loss_differences",
     "gauss_newton_matrix", "removal_comparison",

@@ -30,8 +30,8 @@ import numpy as np
 from scipy.linalg import solve_triangular
 
 from ..nn._checks import check_array, check_int
+from ..nn.calibration import check_calibration, layer_hessian, layer_inputs, weight_layer_names
 from ..nn.layers import Sequential
-from .calibration import check_calibration, compressible_layers, layer_hessian, layer_inputs
 from .magnitude import mask_from_scores
 from .masks import check_pattern_sparsity
 from .nm import nm_mask_from_scores
@@ -179,7 +179,7 @@ def sparsegpt(model, X, sparsity: float | None, *, pattern=None, blocksize: int 
     if not isinstance(model, Sequential):
         raise TypeError(f"model must be a Sequential; got {type(model).__name__}")
     X = check_calibration(X)
-    order = compressible_layers(model)
+    order = weight_layer_names(model)
     if layers is None:
         names = order
     else:
