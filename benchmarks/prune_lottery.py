@@ -15,10 +15,9 @@ BLAS threads (default 1, set before numpy loads).
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import time
-from pathlib import Path
+
+from _setup import pin_threads  # before numpy: pins BLAS threads
 
 
 def main(args) -> None:
@@ -75,8 +74,5 @@ if __name__ == "__main__":
     parser.add_argument("--scope", choices=("global", "layer"), default="global", help="default global")
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1)")
     args = parser.parse_args()
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(args.threads)  # before numpy is imported: BLAS reads them at load
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
-    print(f"BLAS threads: {args.threads}")
+    pin_threads(args.threads)
     main(args)

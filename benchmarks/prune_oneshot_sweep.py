@@ -18,10 +18,9 @@ BLAS threads (default 1, set before numpy loads).
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import time
-from pathlib import Path
+
+from _setup import pin_threads  # before numpy: pins BLAS threads
 
 SPARSITIES = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 METHODS = ("magnitude", "magnitude-global", "obd", "sparsegpt")
@@ -146,8 +145,5 @@ if __name__ == "__main__":
     parser.add_argument("--diagnose", action="store_true", help="per-layer errors at 90/95%%, fc3 dense")
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1)")
     args = parser.parse_args()
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(args.threads)  # before numpy is imported: BLAS reads them at load
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
-    print(f"BLAS threads: {args.threads}")
+    pin_threads(args.threads)
     main(args)
