@@ -22,6 +22,7 @@ from .affine import (
 from .binary import binarize, binarize_scaled, binary_scale
 from .dynamic import DynamicQuantLinear, quantize_dynamic
 from .fixedpoint import multiply_by_quantized_multiplier, quantize_multiplier, zero_point_matmul
+from .gptq import gptq, gptq_column_update, gptq_hessian_inverse, gptq_quantize
 from .int8 import int8_dequantize, int8_quantize, symmetric_dequantize, symmetric_quantize
 from .intinfer import IntegerModel, integer_only
 from .kernels import int_matmul, xnor_matmul
@@ -50,4 +51,6 @@ __all__ = [
     # model transforms and their layers
     "SCHEMES", "quantized_values", "weight_encoding", "quantize_weights", "QATLinear", "QATConv2d",
     "prepare_qat", "convert_qat", "ShadowClip", "DynamicQuantLinear", "IntegerModel",
+    # beyond round to nearest (issue 13)
+    "gptq", "gptq_column_update", "gptq_hessian_inverse", "gptq_quantize",
 ]
