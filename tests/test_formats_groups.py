@@ -18,7 +18,8 @@ def test_int_group_hand_case_and_exact_size():
     np.testing.assert_array_equal(group_scales(w, 2), np.array([[1.0, 0.2], [4.0, 3.0]], np.float32))
     # row 0: [1, -0.5] / 1 * 3 -> [3, -2 (-1.5 rounds half to even)];
     #        [0.1, 0.2] / 0.2 * 3 -> [2 (1.5 rounds to even), 3]
-    np.testing.assert_allclose(enc.decode(), [[1.0, -2 / 3, 0.2 * 2 / 3, 0.2], [4.0, 8 / 3, -3.0, 1.0]], rtol=1e-6)
+    expected = [[1.0, -2 / 3, 0.2 * 2 / 3, 0.2], [4.0, 8 / 3, -3.0, 1.0]]
+    np.testing.assert_allclose(enc.decode(), expected, rtol=1e-6)
     assert enc.field("group_size") == 2 and enc.field("bits") == 3 and enc.shape == (2, 4)
     # header (2 dims + bits + g) + ceil(8 * 3 / 8) = 3 bytes of codes + 4 float32 scales
     assert enc.bits == 32 * 4 + 8 * 3 + 32 * 4
