@@ -21,6 +21,7 @@ from .affine import (
 )
 from .binary import binarize, binarize_scaled, binary_scale
 from .dynamic import DynamicQuantLinear, quantize_dynamic
+from .equalize import bias_correction, cle_scales, equalize
 from .fixedpoint import multiply_by_quantized_multiplier, quantize_multiplier, zero_point_matmul
 from .gptq import gptq, gptq_column_update, gptq_hessian_inverse, gptq_quantize
 from .int8 import int8_dequantize, int8_quantize, symmetric_dequantize, symmetric_quantize
@@ -53,4 +54,5 @@ __all__ = [
     "prepare_qat", "convert_qat", "ShadowClip", "DynamicQuantLinear", "IntegerModel",
     # beyond round to nearest (issue 13)
     "gptq", "gptq_column_update", "gptq_hessian_inverse", "gptq_quantize",
+    "equalize", "cle_scales", "bias_correction",
 ]
