@@ -10,6 +10,7 @@ the stored-weight layers of :mod:`minicompress.formats`.
 """
 
 from ..formats.packing import pack_signs, unpack_signs
+from .adaround import adaround, adaround_loss_backward, adaround_loss_forward, rectified_sigmoid
 from .affine import (
     QParams,
     affine_params,
@@ -55,4 +56,5 @@ __all__ = [
     # beyond round to nearest (issue 13)
     "gptq", "gptq_column_update", "gptq_hessian_inverse", "gptq_quantize",
     "equalize", "cle_scales", "bias_correction",
+    "adaround", "adaround_loss_forward", "adaround_loss_backward", "rectified_sigmoid",
 ]

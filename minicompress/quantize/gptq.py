@@ -37,14 +37,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..formats import compress_layer, encode
+from ..formats import compress_layer
 from ..formats.groups import check_group_size
 from ..formats.symmetric import symmetric_dequantize, symmetric_quantize, symmetric_scale
 from ..nn._checks import check_bits, check_bool, check_float, check_int
 from ..nn.calibration import layer_hessian
-from .sequential import check_calibration, quantize_sequentially, target_layers
+from .sequential import check_calibration, codes_encoding, quantize_sequentially, target_layers
 
-__all__ = ["gptq_hessian_inverse", "gptq_column_update", "gptq_quantize", "gptq_encoding", "gptq"]
+__all__ = ["gptq_hessian_inverse", "gptq_column_update", "gptq_quantize", "gptq"]
 
 
 def gptq_hessian_inverse(H) -> np.ndarray:
@@ -151,16 +151,6 @@ def gptq_quantize(W, H, bits: int, *, per_channel: bool = True, group_size: int 
     return codes, scale
 
 
-def gptq_encoding(codes, scale, bits: int, *, per_channel: bool, group_size: int | None = None):
-    """The formats encoding of GPTQ's codes: ``int_group`` with groups, ``int8_channel`` /
-    ``int8`` at 8 bits, ``int`` otherwise (per channel or per tensor)."""
-    if group_size is not None:
-        return encode(codes, "int_group", bits=bits, group_size=group_size, scale=scale)
-    if bits == 8:
-        return encode(codes, "int8_channel" if per_channel else "int8", scale=scale)
-    return encode(codes, "int", bits=bits, scale=scale, per_channel=per_channel)
-
-
 def gptq(model, X, bits: int, *, per_channel: bool = True, group_size: int | None = None,
          damp: float = 0.01, act_order: bool = False, layers=None, blocksize: int = 128):
     """GPTQ post-training quantization of a model's Linear/Conv2d weights, no retraining.
@@ -183,7 +173,7 @@ def gptq(model, X, bits: int, *, per_channel: bool = True, group_size: int | Non
     Returns
     -------
     A copy of ``model`` whose quantized layers are CompressedLinear / CompressedConv2d holding
-    GPTQ's codes (:func:`gptq_encoding`), bias fp32.
+    GPTQ's codes (:func:`~.sequential.codes_encoding`), bias fp32.
     """
     bits = check_bits(bits)
     per_channel = check_bool(per_channel, "per_channel")
@@ -205,8 +195,8 @@ def gptq(model, X, bits: int, *, per_channel: bool = True, group_size: int | Non
         H = layer_hessian(layer, x, damp=damp)
         codes, scale = gptq_quantize(w.reshape(len(w), -1), H, bits, per_channel=per_channel,
                                      group_size=group_size, act_order=act_order, blocksize=blocksize)
-        enc = gptq_encoding(codes.reshape(w.shape), scale, bits, per_channel=per_channel,
-                            group_size=group_size)
+        enc = codes_encoding(codes.reshape(w.shape), scale, bits, per_channel=per_channel,
+                             group_size=group_size)
         return compress_layer(layer, encoding=enc)
 
     return quantize_sequentially(model, X, names, make)

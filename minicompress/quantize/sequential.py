@@ -13,11 +13,12 @@ import copy
 
 import numpy as np
 
+from ..formats import encode
 from ..nn._checks import check_finite
 from ..nn.calibration import layer_inputs
 from ..nn.layers import Conv2d, Linear, Module, Sequential
 
-__all__ = ["weighted_layers", "target_layers", "check_calibration", "quantize_sequentially"]
+__all__ = ["weighted_layers", "target_layers", "check_calibration", "codes_encoding", "quantize_sequentially"]
 
 
 def weighted_layers(model: Module) -> list[str]:
@@ -66,3 +67,14 @@ def quantize_sequentially(model: Module, X, names, make) -> Module:
         x = layer_inputs(out, X, [name])[name]
         out.set_submodule(name, make(name, layer, x))
     return out
+
+
+def codes_encoding(codes, scale, bits: int, *, per_channel: bool, group_size: int | None = None):
+    """The formats encoding of codes on the symmetric grid (GPTQ's, AdaRound's): ``int_group``
+    with groups, ``int8_channel`` / ``int8`` at 8 bits, ``int`` otherwise (per channel or
+    per tensor)."""
+    if group_size is not None:
+        return encode(codes, "int_group", bits=bits, group_size=group_size, scale=scale)
+    if bits == 8:
+        return encode(codes, "int8_channel" if per_channel else "int8", scale=scale)
+    return encode(codes, "int", bits=bits, scale=scale, per_channel=per_channel)
