@@ -10,6 +10,7 @@ the stored-weight layers of :mod:`minicompress.formats`.
 """
 
 from ..formats.packing import pack_signs, unpack_signs
+from .actquant import ActQuant, calibrate_activations
 from .adaround import adaround, adaround_loss_backward, adaround_loss_forward, rectified_sigmoid
 from .affine import (
     QParams,
@@ -25,10 +26,13 @@ from .dynamic import DynamicQuantLinear, quantize_dynamic
 from .equalize import bias_correction, cle_scales, equalize
 from .fixedpoint import multiply_by_quantized_multiplier, quantize_multiplier, zero_point_matmul
 from .gptq import gptq, gptq_column_update, gptq_hessian_inverse, gptq_quantize
+from .histogram import entropy_threshold
 from .int8 import int8_dequantize, int8_quantize, symmetric_dequantize, symmetric_quantize
 from .intinfer import IntegerModel, integer_only
 from .kernels import int_matmul, xnor_matmul
 from .layers import SCHEMES, quantize_weights, quantized_values, weight_encoding
+from .learned import lsq_backward, lsq_forward, pact_backward, pact_forward
+from .observers import Observer
 from .qat import (
     QATConv2d,
     QATLinear,
@@ -57,4 +61,6 @@ __all__ = [
     "gptq", "gptq_column_update", "gptq_hessian_inverse", "gptq_quantize",
     "equalize", "cle_scales", "bias_correction",
     "adaround", "adaround_loss_forward", "adaround_loss_backward", "rectified_sigmoid",
+    "ActQuant", "calibrate_activations", "Observer", "entropy_threshold",
+    "lsq_forward", "lsq_backward", "pact_forward", "pact_backward",
 ]

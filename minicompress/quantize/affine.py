@@ -35,11 +35,12 @@ from ..nn._checks import (
     check_zero_point,
     smallest_int_dtype,
 )
+from .histogram import entropy_threshold
 
 __all__ = ["QParams", "integer_range", "affine_params", "quantize_affine", "dequantize_affine",
            "fake_quantize_affine", "calibrate", "CALIBRATION_METHODS"]
 
-CALIBRATION_METHODS = ("minmax", "percentile", "mse")
+CALIBRATION_METHODS = ("minmax", "percentile", "mse", "entropy")
 
 #: calibrate(method="mse") searches on at most this many values (an even stride through x).
 MSE_SAMPLE = 2**18
@@ -146,7 +147,10 @@ def calibrate(x, method: str = "minmax", *, bits: int = 8, signed: bool = False,
     method : ``"minmax"``: ``[min x, max x]``;  ``"percentile"``: ``[P_(100-p), P_p]`` of x
         (outliers are clipped);  ``"mse"``: the range ``a * [min x, max x]``,
         ``a in {1, (n-1)/n, ..., 1/n}``, that minimises the mean squared round-trip error
-        (searched on an even stride of at most 2**18 values; ties go to the wider range)
+        (searched on an even stride of at most 2**18 values; ties go to the wider range);
+        ``"entropy"``: TensorRT's KL-divergence threshold T on |x|
+        (:func:`~.histogram.entropy_threshold`, with as many levels as codes cover one sign
+        of the data), range ``[max(min x, -T), min(max x, T)]``
     bits, signed : the integer range, e.g. 8 bits unsigned = [0, 255]
     percentile : p for ``"percentile"``, in (50, 100]
     n_grid : number of candidate ranges for ``"mse"``
@@ -171,6 +175,11 @@ def calibrate(x, method: str = "minmax", *, bits: int = 8, signed: bool = False,
         p = check_float(percentile, "percentile", low=50.0, high=100.0, low_open=True)
         lo, hi = np.percentile(v, [100.0 - p, p])
         return affine_params(float(lo), float(hi), bits=bits, signed=signed)
+    if method == "entropy":
+        qmin, qmax = integer_range(bits, signed)
+        levels = qmax - qmin + 1 if (v.min() >= 0 or v.max() <= 0) else (qmax - qmin + 1) // 2
+        T = entropy_threshold(v, levels)
+        return affine_params(max(float(v.min()), -T), min(float(v.max()), T), bits=bits, signed=signed)
     n_grid = check_int(n_grid, "n_grid", low=1)
     if v.size > MSE_SAMPLE:
         v = v[:: -(-v.size // MSE_SAMPLE)]
