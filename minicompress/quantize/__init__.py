@@ -43,6 +43,7 @@ from .qat import (
     prepare_qat,
 )
 from .ternary import ternarize, ternary_threshold
+from .xnor import XnorConv2d, XnorLinear, convert_xnor, prepare_xnor
 
 __all__ = [
     # the public names of DESIGN.md
@@ -63,4 +64,5 @@ __all__ = [
     "adaround", "adaround_loss_forward", "adaround_loss_backward", "rectified_sigmoid",
     "ActQuant", "calibrate_activations", "Observer", "entropy_threshold",
     "lsq_forward", "lsq_backward", "pact_forward", "pact_backward",
+    "XnorLinear", "XnorConv2d", "prepare_xnor", "convert_xnor",
 ]
