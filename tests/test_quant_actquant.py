@@ -81,7 +81,7 @@ def test_entropy_beats_minmax_on_the_bulk_of_a_heavy_tailed_layer():
     bulk = x[x < np.percentile(x, 99)]
     err = {m: np.mean((fake_quantize_affine(bulk, calibrate(x, m, bits=8)) - bulk) ** 2)
            for m in ("minmax", "entropy")}
-    assert err["entropy"] < 0.2 * err["minmax"]
+    assert err["entropy"] < 0.5 * err["minmax"]
 
 
 # ----------------------------------------------------------------------------- ActQuant

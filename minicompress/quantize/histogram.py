@@ -5,8 +5,11 @@
 Clipping a long tail loses its values; a wide range wastes codes on the bulk.  TensorRT
 picks the threshold T whose quantized distribution loses the least information::
 
-    1. histogram of |x| in B = 2048 bins over [0, max|x|];
-    2. for every candidate i = L, ..., B (L = the number of quantization levels):
+    1. histogram of the non-zero |x| in B = 2048 bins over [0, max|x|] (exact zeros are
+       left out, as pytorch-quantization's ``skip_zeros``: every grid holds 0 exactly, and a
+       ReLU layer's spike of zeros would otherwise dominate the divergence);
+    2. for every candidate i = max(L, 128), ..., B (L = the number of quantization levels;
+       128 is the reference's ``start_bin``, so T >= max|x| / 16):
          P = hist[:i], with the counts beyond bin i added to its last bin (clipping);
          Q = hist[:i] merged into L equal chunks, each chunk's count spread evenly over
              its bins where P > 0 (and 0 where P = 0);
@@ -23,9 +26,10 @@ import numpy as np
 
 from ..nn._checks import check_int
 
-__all__ = ["ENTROPY_BINS", "kl_divergence", "entropy_threshold"]
+__all__ = ["ENTROPY_BINS", "START_BIN", "kl_divergence", "entropy_threshold"]
 
 ENTROPY_BINS = 2048
+START_BIN = 128
 
 
 def kl_divergence(p, q) -> float:
@@ -56,17 +60,19 @@ def entropy_threshold(x, levels: int, *, bins: int = ENTROPY_BINS) -> float:
 
     x : finite values (any shape; their magnitudes are used);  levels : >= 2 (128 for the
     magnitudes of signed int8, 256 for unsigned uint8);  bins : histogram bins (>= levels).
-    Returns T in (0, max|x|]; 1.0 for an all-zero x.
+    Returns T in (0, max|x|]; 1.0 for an all-zero x.  The first candidate is
+    ``min(max(levels, 128), bins)``.
     """
     levels = check_int(levels, "levels", low=2)
     bins = check_int(bins, "bins", low=levels)
     a = np.abs(np.asarray(x, np.float64)).ravel()
+    a = a[a > 0]
     amax = float(a.max()) if a.size else 0.0
     if amax == 0:
         return 1.0
     hist, edges = np.histogram(a, bins=bins, range=(0.0, amax))
     best_i, best = bins, np.inf
-    for i in range(levels, bins + 1):
+    for i in range(min(max(levels, START_BIN), bins), bins + 1):
         kl = kl_divergence(*_candidate(hist, i, levels))
         if kl < best:
             best_i, best = i, kl
