@@ -36,6 +36,7 @@ With a diagonal H, U is diagonal, nothing is fed forward and GPTQ *is* round to 
 from __future__ import annotations
 
 import numpy as np
+import scipy.linalg
 
 from ..formats import compress_layer
 from ..formats.groups import check_group_size
@@ -56,9 +57,9 @@ def gptq_hessian_inverse(H) -> np.ndarray:
     if H.ndim != 2 or H.shape[0] != H.shape[1]:
         raise ValueError(f"H must be a square (k, k) matrix; got shape {H.shape}")
     try:
-        L = np.linalg.cholesky(H)
-        Hinv = np.linalg.solve(L.T, np.linalg.solve(L, np.eye(len(H))))
-        return np.linalg.cholesky((Hinv + Hinv.T) / 2).T
+        L = scipy.linalg.cholesky(H, lower=True)  # H = L L^T
+        L_inv = scipy.linalg.solve_triangular(L, np.eye(len(H)), lower=True)
+        return scipy.linalg.cholesky(L_inv.T @ L_inv, lower=False)  # H^-1 = L^-T L^-1 = U^T U
     except np.linalg.LinAlgError as err:
         raise ValueError("H is not positive definite; use damp > 0 (e.g. damp=0.01)") from err
 
