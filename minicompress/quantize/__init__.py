@@ -2,8 +2,12 @@
 
 binary.py (4.2.1), ternary.py (TWN), int8.py (4.2.2, the text's formula; the b-bit
 quantizer itself is ``formats.symmetric``), affine.py (scale, zero point, calibration),
-layers.py (post-training quantized models: binary, ternary, int8 weights), qat.py (fake
-quantization, straight-through estimator, QAT layers), dynamic.py (the text's
+histogram.py (TensorRT's entropy threshold), observers.py (what activation quantizers record),
+layers.py (post-training quantized models: binary, ternary, int8, b-bit weights),
+fakequant.py (fake quantization, straight-through estimator), qat.py (QAT layers),
+actquant.py (activation quantizers), learned.py (LSQ, PACT), xnor.py (XNOR networks),
+sequential.py (the layer-by-layer calibration loop), gptq.py (GPTQ), adaround.py (AdaRound),
+equalize.py (cross-layer equalization, bias correction), dynamic.py (the text's
 ``quantize_dynamic``), kernels.py (exact integer and XNOR matrix products), fixedpoint.py +
 intinfer.py (integer-only inference, Jacob et al. 2018).  Every quantized layer is one of
 the stored-weight layers of :mod:`minicompress.formats`.

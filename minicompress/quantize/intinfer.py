@@ -10,8 +10,13 @@ text, with a representative dataset), written out in NumPy:
 * requantization: ``q_out = clamp(Z_out + M0 * acc / 2**n)`` with the fixed-point
   multiplier of :mod:`.fixedpoint`; a ReLU that follows a layer is fused into the clamp
   (its lower end is the code of the real 0), max pooling runs on the codes directly (a
-  monotone map commutes with max);
+  monotone map commutes with max) -- or, right after an integer layer, on its int32
+  accumulators before requantization (the same codes, a quarter of the work);
 * only the network's input (quantize) and its logits (dequantize) touch floats.
+
+Speed: the exact integer sums are float GEMMs (:mod:`.kernels`) on the centred codes
+``q - Z_in``, through the float convolution's own im2col, so the ConvNet runs at about 1.4x
+the float model's time at batch 256 (``benchmarks/bench_intinfer.py``).
 
 The integer layers belong to the one family of stored-weight layers
 (:class:`~minicompress.formats.StoredLayer`): each stores the ``"int8_channel"`` encoding of
