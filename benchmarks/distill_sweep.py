@@ -58,7 +58,7 @@ def as_written(ctx, teacher, seeds, epochs, T, n_train):
 
 def main(args) -> None:
     from minicompress.experiments import distillation as exp
-    from minicompress.pipeline import TourContext
+    from minicompress.experiments.scaffold import TourContext
 
     ctx = TourContext(verbose=True)
     seeds = tuple(range(args.seeds))

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 from importlib import resources
 from pathlib import Path
 from typing import NamedTuple
@@ -32,7 +33,16 @@ class Split(NamedTuple):
 
 
 def normalize(images: np.ndarray) -> np.ndarray:
-    """uint8 (N, 28, 28) pixels -> float32 (N, 1, 28, 28), ``(x / 255 - 0.1307) / 0.3081``."""
+    """uint8 (N, H, W) pixels -> float32 (N, 1, H, W), ``(x / 255 - 0.1307) / 0.3081``.
+
+    MNIST's images are (N, 28, 28).  Pixels must be uint8 (0..255): float pixels may be
+    normalised already, and dividing them by 255 again would be wrong, so they are refused.
+    """
+    if not isinstance(images, np.ndarray) or images.dtype != np.uint8:
+        got = f"dtype {images.dtype}" if isinstance(images, np.ndarray) else type(images).__name__
+        raise TypeError(f"images must be a uint8 numpy array of pixels 0..255; got {got}")
+    if images.ndim != 3:
+        raise ValueError(f"images must be (N, H, W) grey-scale images; got shape {images.shape}")
     x = images.astype(np.float32) / 255.0
     return ((x - MNIST_MEAN) / MNIST_STD)[:, None, :, :].astype(np.float32)
 
@@ -89,39 +99,64 @@ def load_idx(path) -> np.ndarray:
     of dimensions d, then d big-endian uint32 sizes, then the data in C order.  The MNIST
     image files have magic 0x00000803 (ubyte, 3-D), label files 0x00000801 (ubyte, 1-D).
 
+    Reading is bounded by the file: the header is checked first and at most one byte more
+    than it declares is read, so a 20-byte file declaring 60000 x 60000 x 60000 values
+    allocates nothing and a ``.gz`` file is not decompressed past its declared size.
+
     Raises
     ------
     ValueError
         on a wrong magic number, a truncated file, or trailing bytes the header does not
         account for (counts that do not match), each saying which.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file path (str or pathlib.Path); got {type(path).__name__}")
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rb") as fh:
-        raw = fh.read()
-    if len(raw) < 4:
-        raise ValueError(f"{path}: truncated IDX file: {len(raw)} bytes, no 4-byte magic number")
-    if raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
-        raise ValueError(
-            f"{path}: wrong magic number 0x{raw[:4].hex()}; an IDX file starts with 00 00, a "
-            f"type byte in {[hex(t) for t in _IDX_DTYPES]} and the number of dimensions"
-        )
-    dtype, ndim = _IDX_DTYPES[raw[2]], raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise ValueError(f"{path}: truncated IDX header: {len(raw)} bytes, need {header}")
-    shape = tuple(int(s) for s in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    got = len(raw) - header
+        head = fh.read(4)
+        if len(head) < 4:
+            raise ValueError(f"{path}: truncated IDX file: {len(head)} bytes, no 4-byte magic number")
+        if head[0] != 0 or head[1] != 0 or head[2] not in _IDX_DTYPES:
+            raise ValueError(
+                f"{path}: wrong magic number 0x{head.hex()}; an IDX file starts with 00 00, a "
+                f"type byte in {[hex(t) for t in _IDX_DTYPES]} and the number of dimensions"
+            )
+        dtype, ndim = _IDX_DTYPES[head[2]], head[3]
+        sizes = fh.read(4 * ndim)
+        if len(sizes) < 4 * ndim:
+            raise ValueError(f"{path}: truncated IDX header: {4 + len(sizes)} bytes, need {4 + 4 * ndim}")
+        shape = tuple(int(s) for s in np.frombuffer(sizes, dtype=">u4"))
+        expected = int(np.prod(shape, dtype=object)) * dtype.itemsize  # exact: no int64 wrap-around
+        # Read at most one byte more than the header declares, so a header that declares
+        # terabytes costs nothing and a gzip file cannot inflate past what it declares.
+        raw = _read_at_most(fh, expected + 1)
+    got = len(raw)
     if got < expected:
         raise ValueError(
             f"{path}: truncated data: header says shape {shape} ({expected} bytes), "
             f"file has {got} bytes of data"
         )
     if got > expected:
+        if opener is open:
+            extra = os.path.getsize(path) - 4 - 4 * ndim - expected
+            has = f"{expected + extra} bytes of data ({extra} extra)"
+        else:  # not decompressed further than one byte past the declared size
+            has = "more bytes of data than that"
         raise ValueError(
-            f"{path}: counts do not match: header says shape {shape} ({expected} bytes), "
-            f"file has {got} bytes of data ({got - expected} extra)"
+            f"{path}: counts do not match: header says shape {shape} ({expected} bytes), file has {has}"
         )
-    data = np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+    data = np.frombuffer(raw, dtype=dtype).reshape(shape)
     return data.astype(dtype.newbyteorder("="))
+
+
+def _read_at_most(fh, n: int, chunk: int = 2**24) -> bytes:
+    """Up to ``n`` bytes from ``fh``, read in chunks (no n-byte buffer is allocated up front)."""
+    parts, left = [], n
+    while left > 0:
+        part = fh.read(min(chunk, left))
+        if not part:
+            break
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)

@@ -104,3 +104,28 @@ def weights_any_dtype(draw, *, max_abs=100.0, min_dims=1, max_dims=3, max_side=6
     dtype = draw(st.sampled_from(FLOAT_DTYPES))
     return draw(float_arrays(dtype, max_abs=max_abs, min_dims=min_dims, max_dims=max_dims,
                              max_side=max_side)), dtype
+
+
+#: The float dtypes the library runs in (float16 where it is accepted).
+float_dtypes = st.sampled_from(FLOAT_DTYPES)
+
+#: Exact powers of two spanning float64's range: multiplying by one changes only the
+#: exponent, so a scale-invariant result must come out bit-identical (or scaled exactly).
+pow2_factors = st.integers(-660, 660).map(lambda e: float(np.ldexp(1.0, e)))
+
+#: Powers of ten from 1e-200 to 1e200 (inexact factors: compare with a relative tolerance).
+decades = st.integers(-200, 200).map(lambda e: 10.0**e)
+
+
+@st.composite
+def strided_views(draw, *, max_side=5):
+    """A float64 array that is a non-contiguous view of a larger one: a transpose, a step
+    slice or both, so ``x.reshape(-1)`` would be a copy.  Returns ``(view, base)``."""
+    shape = draw(st.tuples(st.integers(1, max_side), st.integers(1, max_side)))
+    step = draw(st.integers(1, 3))
+    base = np.random.default_rng(draw(st.integers(0, 2**32 - 1))).standard_normal(
+        (shape[0] * step, shape[1] * step))
+    view = base[::step, ::step]
+    if draw(st.booleans()):
+        view = view.T
+    return view, base

@@ -128,3 +128,38 @@ def test_load_idx_count_mismatch(tmp_path):
     a = np.zeros((2, 3), np.uint8)
     with pytest.raises(ValueError, match=r"counts do not match: .*\(2, 3\).*2 extra"):
         load_idx(write_idx(tmp_path / "long", a, extra=b"\x00\x00"))
+
+
+@pytest.mark.parametrize("name", ["huge", "huge.gz"])
+def test_load_idx_a_header_declaring_terabytes_reads_only_the_file(tmp_path, name):
+    """A 20-byte file whose header declares 60000 x 60000 x 60000 float64 values (1.7 PB) is
+    refused from its own size: nothing of the declared size is allocated or decompressed."""
+    header = bytes([0, 0, 0x0E, 3]) + struct.pack(">3I", 60000, 60000, 60000)
+    opener = gzip.open if name.endswith(".gz") else open
+    with opener(tmp_path / name, "wb") as fh:
+        fh.write(header + b"\x00" * 8)
+    with pytest.raises(ValueError, match=r"truncated data: header says shape \(60000, 60000, 60000\) "
+                                         r"\(1728000000000000 bytes\), file has 8 bytes"):
+        load_idx(tmp_path / name)
+
+
+def test_load_idx_a_gzip_file_longer_than_declared(tmp_path):
+    a = np.zeros((2, 3), np.uint8)
+    with pytest.raises(ValueError, match=r"counts do not match: .*\(6 bytes\), file has more bytes"):
+        load_idx(write_idx(tmp_path / "long.gz", a, extra=b"\x00" * 1000))
+
+
+@pytest.mark.parametrize("images, error, match", [
+    (np.zeros((2, 28, 28), np.float32), TypeError, "images must be a uint8 numpy array of pixels 0..255; "
+                                                   "got dtype float32"),
+    ([[[0]]], TypeError, "images must be a uint8 numpy array .* got list"),
+    (np.zeros((2, 1, 28, 28), np.uint8), ValueError, r"images must be \(N, H, W\) .* \(2, 1, 28, 28\)"),
+])
+def test_normalize_refuses_what_it_would_misread(images, error, match):
+    with pytest.raises(error, match=match):
+        normalize(images)
+
+
+def test_load_idx_path_type():
+    with pytest.raises(TypeError, match="path must be a file path"):
+        load_idx(None)

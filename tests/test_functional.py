@@ -10,10 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minicompress.nn import functional as F
-from minicompress.nn.gradcheck import gradcheck_function, numerical_gradient, relative_error
+from minicompress.nn.gradcheck import GRAD_TOL, gradcheck_function, numerical_gradient, relative_error
 from tests.strategies import conv_problems, pool_problems, seeded_normal
-
-TOL = 1e-6  # relative error bound for every float64 gradient check
 
 
 # ----------------------------------------------------------------------------- references
@@ -143,7 +141,7 @@ def test_conv2d_backward_matches_finite_differences(problem):
 
     errors = gradcheck_function(forward, backward, inputs, rng=0)
     assert set(errors) == {"x", "w"} | ({"b"} if b is not None else set())
-    assert max(errors.values()) < TOL, errors
+    assert max(errors.values()) < GRAD_TOL, errors
 
 
 def test_conv2d_keeps_float32():
@@ -209,7 +207,7 @@ def test_max_pool2d_backward_matches_finite_differences(problem):
         lambda x: F.max_pool2d_forward(x, k, s), lambda d, c: {"x": F.max_pool2d_backward(d, c)},
         {"x": x}, rng=1,
     )
-    assert errors["x"] < TOL
+    assert errors["x"] < GRAD_TOL
 
 
 # ----------------------------------------------------------------------------- softmax
@@ -267,7 +265,7 @@ def test_cross_entropy_gradient_matches_finite_differences(n, c, data):
     y = np.array(data.draw(st.lists(st.integers(0, c - 1), min_size=n, max_size=n)))
     _, d = F.cross_entropy(z, y)
     num = numerical_gradient(lambda: F.cross_entropy(z, y)[0], z)
-    assert relative_error(d, num) < TOL
+    assert relative_error(d, num) < GRAD_TOL
     np.testing.assert_allclose(d.sum(axis=1), 0.0, atol=1e-15)  # softmax - onehot sums to 0
 
 

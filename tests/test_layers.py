@@ -21,17 +21,15 @@ from minicompress.nn import (
     ReLU,
     Sequential,
 )
-from minicompress.nn.gradcheck import gradcheck_module, numerical_gradient, relative_error
+from minicompress.nn.gradcheck import GRAD_TOL, gradcheck_module, numerical_gradient, relative_error
 from tests.strategies import pool_problems, seeded_normal
-
-TOL = 1e-6  # relative error bound of every gradient check (float64)
 
 
 def assert_gradcheck(module, x, seed=0):
     errors = gradcheck_module(module, x, rng=seed)
     expected = {"x"} | {name for name, _ in module.named_parameters()}
     assert set(errors) == expected
-    assert max(errors.values()) < TOL, errors
+    assert max(errors.values()) < GRAD_TOL, errors
 
 
 # ----------------------------------------------------------------------------- gradcheck
@@ -150,11 +148,11 @@ def test_whole_model_gradcheck(build, rows):
         return float(np.sum(model.forward(x) * dout))
 
     band = x[0, 0, 8:20]  # rows 8..19 of the first image: a contiguous view into x
-    assert relative_error(dx[0, 0, 8:20], numerical_gradient(f, band)) < TOL
+    assert relative_error(dx[0, 0, 8:20], numerical_gradient(f, band)) < GRAD_TOL
     for name, p in model.named_parameters():
         n = rows.get(name, len(p))
         err = relative_error(grads[name][:n], numerical_gradient(f, _rows(p, n)))
-        assert err < TOL, (name, err)
+        assert err < GRAD_TOL, (name, err)
 
     # f(theta + h v) - f(theta - h v) ~ 2h <grad, v> for a random direction v over all params
     params = dict(model.named_parameters())
@@ -169,7 +167,7 @@ def test_whole_model_gradcheck(build, rows):
             p -= sign * h * v[name]
     numeric = (values[0] - values[1]) / (2 * h)
     analytic = sum(float(np.sum(grads[name] * v[name])) for name in params)
-    assert abs(numeric - analytic) < TOL * abs(analytic)
+    assert abs(numeric - analytic) < GRAD_TOL * abs(analytic)
 
 
 def test_gradcheck_requires_float64():
@@ -371,3 +369,50 @@ def test_init_is_seeded():
     for (name, p), (_, q), (_, r) in zip(a.named_parameters(), b.named_parameters(), c.named_parameters()):
         np.testing.assert_array_equal(p, q)
         assert not np.array_equal(p, r), name
+
+
+# ----------------------------------------------------------------------------- atomic loads, dtypes
+BAD_VALUES = {
+    "nan": lambda shape: np.full(shape, np.nan),
+    "inf": lambda shape: np.full(shape, -np.inf),
+    "too big for float32": lambda shape: np.full(shape, 1e300),
+    "strings": lambda shape: np.full(shape, "1.5"),
+    "None": lambda shape: np.full(shape, None),
+    "complex": lambda shape: np.full(shape, 1 + 1j),
+    "integers": lambda shape: np.ones(shape, dtype=np.int32),
+    "wrong shape": lambda shape: np.zeros((*shape, 1)),
+}
+
+
+@given(st.integers(0, 3), st.sampled_from(sorted(BAD_VALUES)), st.integers(0, 2**32 - 1))
+@settings(max_examples=40)
+def test_a_refused_state_dict_changes_nothing(bad_index, kind, seed):
+    """Whichever key is bad and however, load_state_dict raises and the model keeps every
+    bit of every parameter, the keys before the bad one included."""
+    model = MLP([3, 4, 2], rng=0)
+    before = model.state_dict()
+    state = {k: v + np.random.default_rng(seed).standard_normal(v.shape) for k, v in before.items()}
+    bad_key = sorted(state)[bad_index]
+    state[bad_key] = BAD_VALUES[kind](before[bad_key].shape)
+    with pytest.raises((TypeError, ValueError), match=bad_key.replace(".", r"\.")):
+        model.load_state_dict(state)
+    for k, p in model.named_parameters():
+        np.testing.assert_array_equal(p, before[k])
+
+
+def test_a_float64_state_loads_into_float32_parameters():
+    model = MLP([3, 4, 2], rng=0)
+    state = {k: v.astype(np.float64) * 2 for k, v in model.state_dict().items()}
+    model.load_state_dict(state)
+    for k, p in model.named_parameters():
+        assert p.dtype == np.float32
+        np.testing.assert_array_equal(p, state[k].astype(np.float32))
+    state["fc1.weight"][0, 0] = 7.0
+    assert model.state_dict()["fc1.weight"][0, 0] != 7.0  # copied, never aliased
+
+
+@given(st.sampled_from([np.float16, np.float32, np.float64]))
+def test_layers_are_created_in_any_float_dtype(dtype):
+    for layer in (Linear(3, 2, dtype=dtype), Conv2d(1, 2, 3, dtype=dtype)):
+        assert all(p.dtype == dtype for p in layer.parameters())
+        assert all(np.any(p != 0) for p in layer.parameters())

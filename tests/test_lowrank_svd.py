@@ -158,3 +158,44 @@ def test_bad_energy(energy):
 def test_bad_singular_values(s, message):
     with pytest.raises(ValueError, match=message):
         rank_for_energy(np.array(s), 0.9)
+
+
+# ----------------------------------------------------------------------------- full SVD, scales
+@st.composite
+def matrices(draw, max_side=7):
+    m, n = draw(st.integers(1, max_side)), draw(st.integers(1, max_side))
+    return np.random.default_rng(draw(st.integers(0, 2**32 - 1))).standard_normal((m, n))
+
+
+@given(matrices())
+def test_full_svd_is_orthogonal_and_extends_the_thin_one(W):
+    m, n = W.shape
+    k = min(m, n)
+    U, s, Vt = svd(W, full_matrices=True)
+    assert U.shape == (m, m) and Vt.shape == (n, n)
+    np.testing.assert_allclose(U.T @ U, np.eye(m), atol=1e-12)
+    np.testing.assert_allclose(Vt @ Vt.T, np.eye(n), atol=1e-12)
+    np.testing.assert_allclose((U[:, :k] * s) @ Vt[:k], W, atol=1e-12)
+    U1, s1, Vt1 = svd(W)
+    np.testing.assert_array_equal(s, s1)
+    np.testing.assert_allclose(U[:, :k], U1, atol=1e-12)
+    np.testing.assert_allclose(Vt[:k], Vt1, atol=1e-12)
+    # the unpaired columns follow the same sign rule: largest |entry| positive
+    extra = np.vstack([U[:, k:].T, Vt[k:]]) if m == n else (U[:, k:].T if m > n else Vt[k:])
+    for row in extra:
+        assert row[np.argmax(np.abs(row))] > 0
+
+
+def test_svd_refuses_empty_and_non_bool_flags():
+    with pytest.raises(ValueError, match=r"W is empty \(shape \(0, 3\)\)"):
+        svd(np.zeros((0, 3)))
+    with pytest.raises(TypeError, match="full_matrices must be True or False; got 'yes'"):
+        svd(np.eye(2), full_matrices="yes")
+
+
+@given(st.lists(st.floats(0.01, 100.0), min_size=1, max_size=8), st.floats(0.01, 1.0),
+       st.integers(-660, 660))
+def test_rank_for_energy_does_not_depend_on_the_scale(values, energy, e):
+    s = np.sort(np.array(values))[::-1]
+    c = float(np.ldexp(1.0, e))  # 2**e: s * c is exact, from about 1e-199 to 1e200
+    assert rank_for_energy(s * c, energy) == rank_for_energy(s, energy)

@@ -121,3 +121,35 @@ def test_fold_checks_the_shape():
 def test_khatri_rao_needs_equal_column_counts():
     with pytest.raises(ValueError, match="same number of columns"):
         khatri_rao([np.ones((2, 3)), np.ones((2, 2))])
+
+
+# ----------------------------------------------------------------------------- copies, not views
+@given(tensor_and_mode(), st.sampled_from(["C", "F"]))
+def test_unfold_fold_and_khatri_rao_never_return_views(tm, order):
+    T, n, _ = tm
+    T = np.asarray(T, order=order)  # in F order a plain reshape would be a view of T
+    M = unfold(T, n)
+    assert not np.shares_memory(M, T)
+    back = fold(M, n, T.shape)
+    np.testing.assert_array_equal(back, T)
+    assert not np.shares_memory(back, M)
+    A = np.asarray(M, order=order)
+    K = khatri_rao([A])
+    np.testing.assert_array_equal(K, A)
+    assert not np.shares_memory(K, A)
+
+
+def test_unfold_of_a_tensor_with_an_empty_axis():
+    assert unfold(np.zeros((2, 0, 3)), 0).shape == (2, 0)
+    assert unfold(np.zeros((2, 0, 3)), 1).shape == (0, 6)
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: fold(np.ones((2, 3)), 0, 6), TypeError, "shape must be a list or tuple of ints; got 6"),
+    (lambda: fold(np.ones((2, 3)), 0, (2, 3.0)), TypeError, r"shape\[1\] must be an integer; got 3.0"),
+    (lambda: mode_dot(np.float64(1.0), np.ones((1, 1)), 0), ValueError, "T must have at least one axis"),
+    (lambda: khatri_rao(np.ones((2, 2))), TypeError, "matrices must be a list or tuple of matrices"),
+])
+def test_tensor_bad_arguments(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

@@ -108,6 +108,17 @@ def test_hooi_improves_on_hosvd_for_a_random_tensor():
     assert e_hooi < e_hosvd - 1e-3
 
 
+def test_hooi_keeps_sweeping_until_it_converges():
+    # one sweep is not the end: on this tensor the later sweeps still raise ||G||, and the
+    # result is a fixed point (one more sweep changes nothing)
+    T = np.random.default_rng(3).standard_normal((6, 6, 6))
+    one = np.linalg.norm(hooi(T, (2, 2, 2), n_iter=1, tol=0.0)[0])
+    many, factors = hooi(T, (2, 2, 2), n_iter=200, tol=0.0)
+    again = np.linalg.norm(hooi(T, (2, 2, 2), n_iter=201, tol=0.0)[0])
+    assert np.linalg.norm(many) > one + 1e-6
+    assert again == pytest.approx(np.linalg.norm(many), rel=1e-9)
+
+
 def test_tucker_error_by_hand():
     # diag(3, 2, 1) at ranks (2, 2): the core keeps 3 and 2, the error is the dropped 1
     T = np.diag([3.0, 2.0, 1.0])
@@ -147,3 +158,30 @@ def test_rank_bound_is_that_of_the_unfolding():
 def test_bad_modes():
     with pytest.raises(ValueError, match="distinct"):
         hosvd(np.ones((3, 3, 3)), (1, 1), modes=(0, 0))
+
+
+# ----------------------------------------------------------------------------- extreme scales
+@given(tensor_and_ranks(max_dims=3), st.integers(-660, 660))
+def test_tucker_is_scale_equivariant_at_every_scale(tr, e):
+    """HOSVD/HOOI of c T (c a power of two): the same factors, c times the core, c times
+    the error, with no overflow in ||G||^2 near 1e200 and no underflow near 1e-200."""
+    T, ranks = tr
+    c = float(np.ldexp(1.0, e))
+    for decompose in (hosvd, lambda X, r: hooi(X, r, n_iter=3)):
+        core, factors = decompose(T, ranks)
+        core_c, factors_c = decompose(T * c, ranks)
+        np.testing.assert_array_equal(core_c, core * c)
+        for U, U_c in zip(factors, factors_c):
+            np.testing.assert_array_equal(U_c, U)
+        assert tucker_error(T * c, core_c, factors_c) == tucker_error(T, core, factors) * c
+
+
+def test_tucker_bad_shapes_and_empty_tensors():
+    with pytest.raises(ValueError, match=r"T must have at least one axis and one entry; got shape \(3, 0\)"):
+        hooi(np.zeros((3, 0)), [1, 1])
+    with pytest.raises(ValueError, match=r"factors\[1\] has shape \(4, 3\) but the core has 2 entries"):
+        tucker_to_tensor(np.ones((2, 2)), [np.ones((3, 2)), np.ones((4, 3))])
+    with pytest.raises(TypeError, match="ranks for mode 0 must be an integer; got \\[1\\]"):
+        hosvd(np.ones((2, 2)), [[1], [1, 2]])
+    with pytest.raises(ValueError, match=r"factors\[0\] contains 2 non-finite"):
+        tucker_error(np.ones((2, 2)), np.ones((1, 1)), [np.full((2, 1), np.inf), np.ones((2, 1))])

@@ -124,3 +124,26 @@ def test_optimizer_arguments_are_validated(make, match):
 def test_optimizer_lr_type_is_checked():
     with pytest.raises(TypeError, match="lr must be a real number"):
         SGD(Linear(2, 2), lr="0.1")
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda m: SGD(m, lr=1e-50), r"lr=1e-50 becomes 0.0 in float32, the dtype of parameter 'weight'"),
+    (lambda m: SGD(m, lr=1e39), r"lr=1e\+39 becomes inf in float32"),
+    (lambda m: SGD(m, lr=0.1, weight_decay=1e-50), "weight_decay=1e-50 becomes 0.0 in float32"),
+    (lambda m: Adam(m, eps=1e-50), "eps=1e-50 becomes 0.0 in float32"),
+])
+def test_optimizer_constants_must_survive_the_parameter_dtype(make, match):
+    """The update lr * g is computed in the parameter's dtype: an lr that is 0 there would
+    silently train nothing."""
+    with pytest.raises(ValueError, match=match):
+        make(Linear(2, 2))
+    make(Linear(2, 2, dtype=np.float64))  # representable in float64: fine
+
+
+def test_optimizer_needs_a_module_and_a_pair_of_betas():
+    with pytest.raises(TypeError, match="model must be a minicompress Module"):
+        SGD([np.zeros(3)], lr=0.1)
+    with pytest.raises(TypeError, match=r"betas must be a pair \(beta1, beta2\)"):
+        Adam(Linear(2, 2), betas=0.9)
+    layer = Linear(2, 2)
+    assert [id(p) for p in SGD(layer, 0.1).parameters()] == [id(p) for p in layer.parameters()]

@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minicompress.nn import MLP, SGD, cross_entropy, fit, numerical_gradient, relative_error
+from minicompress.nn.gradcheck import GRAD_TOL
 from minicompress.prune import L1Penalty, ProximalL1, l1_penalty, soft_threshold
 from tests.strategies import arrays, distinct_abs_arrays, small_shapes
 
@@ -19,7 +20,8 @@ def test_l1_penalty_hand_case():
     np.testing.assert_array_equal(grads["fc1.weight"], np.float32(0.1) * np.array([[1, -1], [0, 1]]))
 
 
-@given(st.integers(0, 2**31), st.floats(0.0, 10.0))
+# (no subnormal lam: a gradient of 5e-324 is below what finite differences resolve)
+@given(st.integers(0, 2**31), st.floats(0.0, 10.0, allow_subnormal=False))
 def test_l1_gradient_matches_finite_differences_away_from_zero(seed, lam):
     model = MLP([5, 4, 3], rng=seed).to(np.float64)
     value, grads = l1_penalty(model, lam)
@@ -28,7 +30,7 @@ def test_l1_gradient_matches_finite_differences_away_from_zero(seed, lam):
             continue
         assert np.abs(p).min() > 1e-5  # off the kink: the 1e-6 step never crosses 0
         numeric = numerical_gradient(lambda: l1_penalty(model, lam)[0], p)
-        assert relative_error(grads[name], numeric) < 1e-7
+        assert relative_error(grads[name], numeric) < GRAD_TOL
         np.testing.assert_array_equal(grads[name], lam * np.sign(p))
 
 
@@ -58,6 +60,16 @@ def test_soft_threshold_hand_cases():
     assert soft_threshold(v, 1.0).tolist() == [-2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 2.0]  # |v| == t -> 0
     assert soft_threshold(v, 0.0).tolist() == v.tolist()
     assert soft_threshold(np.float32([2.5]), 1.0).dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_soft_threshold_zeros_are_never_negative_zero(dtype):
+    # sign(w) * max(|w| - t, 0) is -0.0 for a negative w with |w| <= t; the library returns +0.0
+    w = np.array([-0.5, -1.0, -0.0, 0.3, -3.0], dtype=dtype)
+    x = soft_threshold(w, 1.0)
+    assert x.dtype == dtype
+    np.testing.assert_array_equal(x, [0, 0, 0, 0, -2])
+    assert not np.signbit(x[:4]).any()
 
 
 @given(arrays(small_shapes()), st.floats(0.0, 100.0))
@@ -94,6 +106,16 @@ def test_proximal_l1_makes_exact_zeros_the_subgradient_does_not(rng):
         zeros[type(hook).__name__] = np.count_nonzero(model.fc1.params["weight"] == 0)
     assert zeros["L1Penalty"] == 0
     assert zeros["ProximalL1"] >= 10  # most of the 18 weights on the 9 useless features
+
+
+def test_proximal_l1_steps_by_lr_times_lam():
+    # ISTA: w <- soft_threshold(w, lr * lam), here a threshold of 0.1 * 0.5 = 0.05
+    model = MLP([3, 1], rng=0)
+    model.fc1.params["weight"][...] = [[0.04, -0.3, 0.6]]
+    model.fc1.params["bias"][...] = [0.02]
+    ProximalL1(0.5, lr=0.1).after_step(model)
+    np.testing.assert_allclose(model.fc1.params["weight"], [[0.0, -0.25, 0.55]], rtol=1e-6)
+    np.testing.assert_array_equal(model.fc1.params["bias"], np.float32(0.02))  # weights only, by default
 
 
 def test_bad_input():

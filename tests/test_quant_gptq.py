@@ -154,7 +154,7 @@ def test_gptq_bad_input_names_the_argument():
     X = np.zeros((4, 2, 5, 5), np.float32)
     with pytest.raises(ValueError, match="bits must be in 2..16; got 1"):
         gptq(model, X, 1)
-    with pytest.raises(ValueError, match=r"damp must be in \[0.0, inf\]; got -0.1"):
+    with pytest.raises(ValueError, match=r"damp must be in \[0.0, inf\); got -0.1"):
         gptq(model, X, 4, damp=-0.1)
     with pytest.raises(ValueError, match="group_size must divide the 18 input columns.*got 4"):
         gptq(model, X, 4, group_size=4)

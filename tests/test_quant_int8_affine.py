@@ -10,6 +10,7 @@ from minicompress.quantize import (
     affine_params,
     calibrate,
     dequantize_affine,
+    fake_quantize_affine,
     int8_dequantize,
     int8_quantize,
     integer_range,
@@ -17,7 +18,7 @@ from minicompress.quantize import (
     symmetric_dequantize,
     symmetric_quantize,
 )
-from tests.strategies import arrays, seeded_normal, small_shapes
+from tests.strategies import arrays, float_dtypes, seeded_normal, small_shapes
 
 
 # ----------------------------------------------------------------------------- int8
@@ -68,7 +69,7 @@ def test_int8_round_trip_max_and_symmetry(w):
     # round-trip error at most half a step, scale / 254 (inside the range, which is all of w here)
     assert np.all(np.abs(w - w_hat) <= scale / 254 * (1 + 1e-9))
     assert np.all(np.abs(q) <= 127)
-    if np.abs(w).max() > 0:
+    if np.abs(w).max() >= np.finfo(np.float32).tiny:  # a float32 scale can hold max|w|
         i = np.unravel_index(np.argmax(np.abs(w)), w.shape)
         assert abs(int(q[i])) == 127  # max|w| maps to +-127
     q_neg, scale_neg = int8_quantize(-w)
@@ -236,3 +237,57 @@ def test_bad_input_raises_clear_errors():
         int8_dequantize(np.array([-128], np.int8), 1.0)
     with pytest.raises(TypeError, match="integer array of codes"):
         dequantize_affine(np.array([1.5]), 1.0, 0)
+
+
+# ----------------------------------------------------------------------------- float64, extreme ends
+@given(st.floats(-1e6, 0.0), st.floats(0.0, 1e6), st.integers(2, 16), st.booleans())
+def test_affine_scale_is_the_plain_formula_bit_for_bit(lo, hi, bits, signed):
+    """``2 (hi/2 - lo/2) / (qmax - qmin)`` (no overflow at 1e308) has the bits of the plain
+    ``(hi - lo) / (qmax - qmin)`` for every normal range."""
+    qmin, qmax = integer_range(bits, signed)
+    if hi - lo < 2.2250738585072014e-308 * (qmax - qmin):
+        return  # a range too narrow for a normal scale is refused (next test)
+    qp = affine_params(lo, hi, bits=bits, signed=signed)
+    assert qp.scale == ((hi - lo) / (qmax - qmin) if hi > lo else 1.0)
+
+
+def test_affine_params_refuses_a_scale_below_the_normal_floats():
+    with pytest.raises(ValueError, match=r"\[lo, hi\] = \[0.0, 1e-310\] is too narrow for 256 codes"):
+        affine_params(0.0, 1e-310)
+    assert affine_params(0.0, 0.0).scale == 1.0  # zero width: the documented S = 1
+
+
+@given(seeded_normal((200,)), st.integers(-600, 600), st.sampled_from(["minmax", "percentile", "mse"]))
+def test_calibration_scales_exactly_with_the_data(x, e, method):
+    """Calibrating c x for a power of two c gives c times the scale and the same zero point:
+    no overflow near 1e308, no underflow near 1e-300."""
+    c = float(np.ldexp(1.0, e))
+    qp, qp_c = calibrate(x, method, n_grid=20), calibrate(x * c, method, n_grid=20)
+    assert qp_c.scale == qp.scale * c and qp_c.zero_point == qp.zero_point
+
+
+@given(seeded_normal((50,)), float_dtypes)
+def test_affine_codes_do_not_depend_on_the_input_dtype(x, dtype):
+    """The codes of x in float16/32 are the float64 codes of the same values: a scale of
+    1e-8 is 0 in float16, so the division is done in float64."""
+    x = (x * 1e-6).astype(dtype)
+    if not np.isfinite(x).all():
+        return
+    qp = calibrate(x.astype(np.float64), "minmax")
+    np.testing.assert_array_equal(quantize_affine(x, *qp), quantize_affine(x.astype(np.float64), *qp))
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: integer_range(8, signed="yes"), TypeError, "signed must be True or False; got 'yes'"),
+    (lambda: calibrate(np.ones(3), "max"), ValueError, "method must be one of"),
+    (lambda: calibrate(np.ones(3), percentile=None), TypeError, "percentile must be a real number; got None"),
+    (lambda: calibrate(np.ones(3), n_grid=0), ValueError, "n_grid must be >= 1; got 0"),
+    (lambda: calibrate(None), TypeError, "x must be an array of numbers; got None"),
+    (lambda: quantize_affine(np.ones(2), [[0.1], [0.1, 0.2]], 0), TypeError, "scale must be an array"),
+    (lambda: dequantize_affine(np.ones(2, np.uint8), 0.1, 0, dtype=np.int8), TypeError,
+     "dtype must be a floating dtype"),
+    (lambda: fake_quantize_affine(np.ones(2), 0.1), TypeError, "qp must be QParams"),
+])
+def test_affine_bad_arguments(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

@@ -173,3 +173,29 @@ def test_fixed_point_bad_input():
         multiply_by_quantized_multiplier(np.array([1.0]), 2**30, 31)
     with pytest.raises(ValueError, match="fit int32"):
         multiply_by_quantized_multiplier(np.array([2**31]), 2**30, 31)
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: zero_point_matmul(np.ones((2, 3)), 0, np.ones((4, 3), np.int8)), TypeError,
+     "q1 must be an int8 or uint8 numpy array; got float64"),
+    (lambda: zero_point_matmul(np.ones((2, 3), np.uint8), 0, np.ones((4, 2), np.int8)), ValueError,
+     r"same K; got shapes \(2, 3\) and \(4, 2\)"),
+    (lambda: zero_point_matmul(np.ones((2, 3), np.uint8), 0, np.ones((4, 3), np.int8), np.zeros(3, int)),
+     ValueError, r"z2 must hold one zero point per row of q2, shape \(4,\); got \(3,\)"),
+    (lambda: zero_point_matmul(np.ones((2, 3), np.uint8), 0, np.ones((4, 3), np.int8), [[1], [1, 2]]),
+     TypeError, "z2 must be an array"),
+    (lambda: multiply_by_quantized_multiplier(np.ones((2, 3), np.int32), 2**30, 0), ValueError,
+     r"n must lie in \[1, 62\]; got values from 0 to 0"),
+    (lambda: multiply_by_quantized_multiplier(np.ones((2, 3), np.int32), 2**29, 31), ValueError,
+     r"M0 must lie in \[1073741824, 2147483647\]"),
+    (lambda: multiply_by_quantized_multiplier(np.ones((2, 3), np.int32), np.full(2, 2**30), 31), ValueError,
+     r"M0 must be one integer or one per channel, shape \(3,\)"),
+    (lambda: multiply_by_quantized_multiplier(np.ones((2, 3), np.int32), 2.0**30, 31), TypeError,
+     "M0 must be an integer"),
+    (lambda: quantize_multiplier(np.array([], float)), ValueError, "M is empty"),
+    (lambda: quantize_multiplier("0.5"), TypeError, "M must be an array of numbers"),
+    (lambda: exact_float_dtype(3.5, 127, 127), TypeError, "k must be an integer; got 3.5"),
+])
+def test_fixed_point_and_kernel_arguments_are_checked(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

@@ -103,9 +103,9 @@ def test_pact_gradient_is_the_derivative_of_the_ste_surrogate(seed, signed, bits
 
 
 def test_learned_quantizers_refuse_bad_ranges():
-    with pytest.raises(ValueError, match=r"step must be in \(0.0, inf\]; got -0.1"):
+    with pytest.raises(ValueError, match=r"step must be in \(0.0, inf\); got -0.1"):
         lsq_forward(np.ones(3), -0.1, 4, 3)
-    with pytest.raises(ValueError, match=r"alpha must be in \(0.0, inf\]; got 0.0"):
+    with pytest.raises(ValueError, match=r"alpha must be in \(0.0, inf\); got 0.0"):
         pact_forward(np.ones(3), 0.0, 4)
     with pytest.raises(ValueError, match="bits must be in 2..16; got 1"):
         lsq_range(1, True)

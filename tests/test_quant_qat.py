@@ -9,7 +9,7 @@ from minicompress.formats import CompressedConv2d, CompressedLinear
 from minicompress.metrics import layer_macs
 from minicompress.nn import Conv2d, ConvNet, Linear, Sequential
 from minicompress.nn import functional as F
-from minicompress.nn.gradcheck import numerical_gradient, relative_error
+from minicompress.nn.gradcheck import GRAD_TOL, numerical_gradient, relative_error
 from minicompress.quantize import (
     QATConv2d,
     QATLinear,
@@ -44,6 +44,22 @@ def test_fake_quantize_with_zero_point():
     np.testing.assert_array_equal(cache, [False, True, True, True, True, False])
 
 
+@pytest.mark.parametrize("scheme", ["binary", "ternary", "int8"])
+def test_qat_window_passes_the_gradient_at_its_closed_ends(scheme):
+    # |w| = 1 (binary, ternary) or |w| = scale = max|w| of its channel (int8) is inside the
+    # window: a weight that ShadowClip has just clipped to +-1 must still be able to move
+    base = Linear(3, 2, rng=0, dtype=np.float64)
+    base.params["weight"][...] = [[1.0, -1.0, 0.5], [-1.0, 0.25, 1.5]]
+    layer = QATLinear(base, scheme)
+    layer.forward(np.ones((1, 3)))
+    layer.backward(np.ones((1, 2)))
+    passed = layer.grads["weight"] != 0
+    if scheme == "int8":
+        np.testing.assert_array_equal(passed, True)  # every |w| <= its channel's max|w|
+    else:
+        np.testing.assert_array_equal(passed, [[True, True, True], [True, True, False]])
+
+
 @given(seeded_normal((60,)), st.floats(0.05, 1.0), st.integers(-3, 3))
 def test_ste_is_the_exact_indicator_of_the_clipping_window(x, scale, z):
     x = 3 * x
@@ -71,7 +87,7 @@ def test_ste_equals_finite_differences_of_the_clip_surrogate_away_from_its_kinks
     _, cache = fake_quantize_forward(x, scale, z, -8, 7)
     analytic = fake_quantize_backward(dout, cache)
     numeric = numerical_gradient(lambda: float(np.sum(dout * np.clip(x, lo, hi))), x, h)
-    assert relative_error(analytic, numeric) < 1e-7
+    assert relative_error(analytic, numeric) < GRAD_TOL
 
 
 def test_ste_is_not_the_true_derivative():
@@ -116,12 +132,13 @@ def test_qat_linear_gradients_against_finite_differences(scheme):
         return float(np.sum(dout * F.linear_forward(x, w_hat, b)[0]))
 
     # dx and db are exact derivatives (the layer is linear in x and b)
-    assert relative_error(dx, numerical_gradient(lambda: float(np.sum(dout * layer.forward(x))), x)) < 1e-7
-    assert relative_error(grads["bias"], numerical_gradient(f, b)) < 1e-7
+    numeric_dx = numerical_gradient(lambda: float(np.sum(dout * layer.forward(x))), x)
+    assert relative_error(dx, numeric_dx) < GRAD_TOL
+    assert relative_error(grads["bias"], numerical_gradient(f, b)) < GRAD_TOL
     # dW: the STE passes dL/dW_hat (checked by finite differences in W_hat) through the window
     window = np.abs(layer.params["weight"]) <= (1.0 if scheme != "int8" else np.inf)
     expected = numerical_gradient(f, w_hat) * window
-    assert relative_error(grads["weight"], expected) < 1e-7
+    assert relative_error(grads["weight"], expected) < GRAD_TOL
     if scheme != "int8":
         np.testing.assert_array_equal(grads["weight"][0, :2], 0.0)
 
@@ -137,8 +154,9 @@ def test_qat_conv_gradients_against_finite_differences():
     def f():
         return float(np.sum(dout * F.conv2d_forward(x, w_hat, layer.params["bias"], 1, 1)[0]))
 
-    assert relative_error(dx, numerical_gradient(lambda: float(np.sum(dout * layer.forward(x))), x)) < 1e-7
-    assert relative_error(grads["weight"], numerical_gradient(f, w_hat)) < 1e-7  # all |w| < 1
+    numeric_dx = numerical_gradient(lambda: float(np.sum(dout * layer.forward(x))), x)
+    assert relative_error(dx, numeric_dx) < GRAD_TOL
+    assert relative_error(grads["weight"], numerical_gradient(f, w_hat)) < GRAD_TOL  # all |w| < 1
 
 
 def test_qat_gradients_accumulate():

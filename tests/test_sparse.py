@@ -11,6 +11,7 @@ from minicompress import metrics as M
 from minicompress.formats import SparseConv2d, SparseLinear, to_sparse
 from minicompress.nn import Conv2d, ConvNet, LeNet5, Linear, Sequential, gradcheck_module
 from minicompress.nn.functional import im2col, im2col_t
+from minicompress.nn.gradcheck import GRAD_TOL
 
 
 def masked(model, fraction):
@@ -75,9 +76,9 @@ def test_dx_matches_dense_and_gradcheck(rng):
     dout = rng.standard_normal(conv(x32).shape).astype(np.float32)
     sparse(x32)
     np.testing.assert_allclose(sparse.backward(dout), conv.backward(dout), rtol=1e-4, atol=1e-5)
-    assert gradcheck_module(sparse, x, rng=0)["x"] < 1e-6
+    assert gradcheck_module(sparse, x, rng=0)["x"] < GRAD_TOL
     lin = SparseLinear.from_dense(Linear(5, 4, rng=1))
-    assert gradcheck_module(lin, rng.standard_normal((3, 5)), rng=0)["x"] < 1e-6
+    assert gradcheck_module(lin, rng.standard_normal((3, 5)), rng=0)["x"] < GRAD_TOL
 
 
 def test_min_sparsity_converts_only_sparse_enough_layers():

@@ -209,3 +209,63 @@ def test_minibatches_cover_every_index_once(n, batch_size, seed):
 def test_minibatches_need_an_rng_to_shuffle():
     with pytest.raises(TypeError, match="rng must be"):
         list(minibatches(10, 3))
+
+
+# ----------------------------------------------------------------------------- optimizer, parameters
+def test_fit_accepts_only_an_optimizer_on_the_models_own_arrays(small):
+    X, y, _, _ = small
+    model, other = tiny_model(0), tiny_model(1)
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=r"optimizer does not hold this model's parameters: it updates 2 "
+                                         r"array\(s\), 0 of them among the model's 2"):
+        fit(model, X, y, epochs=1, batch_size=64, optimizer=SGD(other, 0.1), rng=0, verbose=False)
+    assert all(np.array_equal(p, before[k]) for k, p in model.named_parameters())
+    # the same model, even after a layer is replaced, is fine: the optimizer reads it live
+    opt = SGD(model, 0.1)
+    model.fc = Linear(784, 10, rng=3)
+    fit(model, X, y, epochs=1, batch_size=64, optimizer=opt, rng=0, verbose=False)
+
+
+def test_fit_checks_the_parameters_after_every_step(small):
+    X, y, _, _ = small
+
+    class Poison:  # a hook that breaks the weights after the last update
+        def after_step(self, model):
+            model.fc.params["bias"][3] = np.nan
+
+    model = tiny_model()
+    with pytest.raises(FloatingPointError, match=r"epoch 1, step 1: after the update, parameter 'fc.bias' "
+                                                 r"holds 1 non-finite value\(s\)"):
+        fit(model, X[:8], y[:8], epochs=1, batch_size=8, optimizer=SGD(model, 0.1), hooks=[Poison()],
+            rng=0, verbose=False)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(hooks=[object()]), TypeError, r"hooks\[0\] has none of the hook methods"),
+    (dict(hooks=3), TypeError, "hooks must be a list of hook objects; got int"),
+    (dict(loss="ce"), TypeError, "loss must be a loss function"),
+    (dict(augment=1), TypeError, "augment must be a function"),
+    (dict(validation=(np.zeros((2, 784)),)), TypeError, r"validation must be a pair \(X_test, y_test\)"),
+    (dict(validation=(np.zeros((2, 784)), np.zeros(3, int))), ValueError, "got 2 and 3"),
+    (dict(verbose=1), TypeError, "verbose must be True or False; got 1"),
+    (dict(rng=-1), ValueError, "rng must be a numpy Generator or an int seed >= 0; got -1"),
+])
+def test_fit_checks_every_argument_before_training(small, kwargs, error, match):
+    X, y, _, _ = small
+    model = tiny_model()
+    args = dict(epochs=1, batch_size=64, optimizer=SGD(model, 0.1), rng=0, verbose=False)
+    with pytest.raises(error, match=match):
+        fit(model, X, y, **{**args, **kwargs})
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: minibatches(-1, 2, rng=0), ValueError, "n must be >= 0; got -1"),       # when called,
+    (lambda: minibatches(4, 2, shuffle="no"), TypeError, "shuffle must be True or False"),  # not later
+    (lambda: predict("model", np.zeros((1, 784))), TypeError, "model must be a minicompress Module"),
+    (lambda: predict(tiny_model(), [[0.0] * 784]), TypeError, "X must be a numpy array; got"),
+    (lambda: evaluate(tiny_model(), np.zeros((2, 784)), None), TypeError,
+     "y must be a numpy array; got None"),
+])
+def test_helpers_check_their_arguments_when_called(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

@@ -22,16 +22,18 @@ binary         8*ceil(n/8) + 32c   (1 bit per weight, w = +-alpha)         yes*
 ternary        8*ceil(2n/8) + 32c  (2 bits per weight, {-a, 0, +a})        yes*
 bitmask        8*ceil(n/8) + the z values (float, or b-bit codes + 32c)    yes
 csr            the z values + z*i + (m+1)*p (i, p: 8/16/32-bit indices)    yes
+nm             n values per group of m + ceil(log2 C(m, n)) position bits   yes
+               per group (or ceil(log2 m) per value): N:M sparsity
 lowrank        32 r (m + k): factors A @ B                                 no
 =============  ==========================================================  ========
 
 (*) for arrays that already are binary / ternary.  The modules: :mod:`.encoding` (the
 Encoding and the registry), :mod:`.symmetric` (the quantizer), :mod:`.packing` (bits to
-bytes), :mod:`.dense`, :mod:`.codes`, :mod:`.groups`, :mod:`.sparse`, :mod:`.lowrank` (the formats),
-:mod:`.layers` (the stored-weight layers), :mod:`.io` (save/load).
+bytes), :mod:`.dense`, :mod:`.codes`, :mod:`.groups`, :mod:`.sparse`, :mod:`.nm`, :mod:`.lowrank`
+(the formats), :mod:`.layers` (the stored-weight layers), :mod:`.io` (save/load).
 """
 
-from . import codes, dense, groups, lowrank, sparse  # noqa: F401  (each registers its formats)
+from . import codes, dense, groups, lowrank, nm, sparse  # noqa: F401  (each registers its formats)
 from .encoding import FORMATS, Encoding, decode, encode, matrix_view, size_bits, smallest
 from .io import load_model, model_encodings, save_model
 from .layers import (

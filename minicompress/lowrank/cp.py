@@ -18,17 +18,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..nn._checks import check_array, check_float, check_int, check_rng
+from ..nn._checks import check_array, check_choice, check_float, check_int, check_rng, check_sequence
+from ..nn._scaling import pow2_scale, stable_norm
 from .svd import svd
 from .tensor import fold, khatri_rao, unfold
 
-__all__ = ["cp_als", "cp_to_tensor"]
+__all__ = ["cp_als", "cp_als_step", "cp_to_tensor"]
 
 #: A relative error this small is an exact fit to float64 rounding; restarts stop there.
 EXACT = 1e-12
 
 
 def _check_cp(weights, factors) -> tuple[np.ndarray, list[np.ndarray]]:
+    factors = check_sequence(factors, "factors", "matrices")
     factors = [check_array(A, f"factors[{k}]", ndim=2) for k, A in enumerate(factors)]
     if not factors:
         raise ValueError("factors is empty; a CP tensor needs at least one factor matrix")
@@ -74,21 +76,58 @@ def _init_factors(T, rank, init, rng):
     return factors
 
 
+def _als_step(T, factors, n):
+    others = [factors[k] for k in range(T.ndim) if k != n]
+    gram = np.ones((others[0].shape[1],) * 2)
+    for A in others:
+        gram *= A.T @ A
+    mttkrp = unfold(T, n) @ khatri_rao(others[::-1])
+    return np.linalg.lstsq(gram.T, mttkrp.T, rcond=None)[0].T  # A = mttkrp gram^+
+
+
+def cp_als_step(T, factors, mode: int) -> np.ndarray:
+    """One ALS update of CP (Kolda & Bader 2009, section 3.4): the least-squares factor of
+    ``mode`` with the other factors fixed,
+
+        A_n = T_(n) (A_{N-1} kr ... kr A_{n+1} kr A_{n-1} kr ... kr A_0) V^+,
+        V = hadamard_{k != n} A_k^T A_k      (an R x R matrix; ^+ the pseudo-inverse)
+
+    (kr is the Khatri-Rao product in the order that matches the Kolda-Bader unfolding).
+
+    Parameters
+    ----------
+    T : (I_0, ..., I_{N-1}) array, N >= 2
+    factors : list of N (I_k, R) matrices (``factors[mode]`` is not used)
+    mode : n in [0, N)
+
+    Returns
+    -------
+    A_n : (I_n, R) float64, not normalised (:func:`cp_als` moves its column norms into the
+        weights).  The minimum-norm solution when V is singular.
+    """
+    T = check_array(T, "T", finite=True).astype(np.float64)
+    mode = check_int(mode, "mode", low=0, high=T.ndim - 1)
+    if T.ndim < 2 or len(factors) != T.ndim:
+        raise ValueError(f"factors must hold one matrix per axis of T (shape {T.shape}); got {len(factors)}")
+    factors = [check_array(A, f"factors[{k}]", ndim=2).astype(np.float64) for k, A in enumerate(factors)]
+    R = factors[0].shape[1]
+    bad = [k for k, A in enumerate(factors) if A.shape != (T.shape[k], R)]
+    if bad:
+        raise ValueError(f"factors[k] must be (T.shape[k], R) = ({T.shape[bad[0]]}, {R}); got "
+                         f"{[A.shape for A in factors]}")
+    return _als_step(T, factors, mode)
+
+
 def _als(T, factors, n_iter, tol):
-    norm_T = np.linalg.norm(T)
+    norm_T = stable_norm(T)
     weights = np.ones(factors[0].shape[1])
     errors = []
     for _ in range(n_iter):
         for n in range(T.ndim):
-            others = [factors[k] for k in range(T.ndim) if k != n]
-            gram = np.ones((weights.size, weights.size))
-            for A in others:
-                gram *= A.T @ A
-            mttkrp = unfold(T, n) @ khatri_rao(others[::-1])
-            A = np.linalg.lstsq(gram.T, mttkrp.T, rcond=None)[0].T  # A = mttkrp gram^+
+            A = _als_step(T, factors, n)
             weights = np.linalg.norm(A, axis=0)
             factors[n] = A / np.where(weights == 0, 1.0, weights)
-        errors.append(np.linalg.norm(T - cp_to_tensor(weights, factors)) / norm_T)
+        errors.append(stable_norm(T - cp_to_tensor(weights, factors)) / norm_T)
         if len(errors) > 1 and abs(errors[-2] - errors[-1]) < tol:
             break
     return weights, factors, errors[-1] if errors else np.inf
@@ -119,14 +158,17 @@ def cp_als(T, rank: int, *, n_iter: int = 500, tol: float = 1e-12, rng=0, init: 
 
     Notes
     -----
-    The least-squares step uses the pseudo-inverse of the R x R Hadamard product of Gram
-    matrices, so a rank-deficient step does not fail.  A column that becomes exactly zero
-    keeps weight 0.  Signs and the order of equal-weight terms are not unique: compare
-    reconstructions (:func:`cp_to_tensor`), not factors.
+    The fit is scale-equivariant, so it runs on T divided by a power of two near its
+    largest entry (exact) and the weights are multiplied back: a tensor near 1e-200 or
+    1e200 gets its weights, not zeros.  The least-squares step uses the pseudo-inverse of
+    the R x R Hadamard product of Gram matrices, so a rank-deficient step does not fail.
+    A column that becomes exactly zero keeps weight 0.  Signs and the order of equal-weight
+    terms are not unique: compare reconstructions (:func:`cp_to_tensor`), not factors.
     """
     T = check_array(T, "T", finite=True).astype(np.float64)
-    if T.ndim < 2:
-        raise ValueError(f"T must have at least 2 axes for a CP decomposition; got shape {T.shape}")
+    if T.ndim < 2 or T.size == 0:
+        raise ValueError(f"T must have at least 2 axes and one entry for a CP decomposition; got "
+                         f"shape {T.shape}")
     bound = T.size // max(T.shape)
     rank = check_int(rank, "rank")
     if not 1 <= rank <= bound:
@@ -136,11 +178,12 @@ def cp_als(T, rank: int, *, n_iter: int = 500, tol: float = 1e-12, rng=0, init: 
     n_iter = check_int(n_iter, "n_iter", low=1)
     tol = check_float(tol, "tol", low=0.0)
     n_restarts = check_int(n_restarts, "n_restarts", low=1)
-    if init not in ("svd", "random"):
-        raise ValueError(f"init must be 'svd' or 'random'; got {init!r}")
+    init = check_choice(init, "init", ("svd", "random"))
     rng = check_rng(rng)
     if not np.any(T):
         raise ValueError("T is all zeros: it has no CP decomposition with positive weights")
+    c = pow2_scale(T)
+    T = T / c  # the weights of T are c times those of T / c
     best = None
     for start in range(n_restarts):
         factors = _init_factors(T, rank, init if start == 0 else "random", rng)
@@ -151,4 +194,4 @@ def cp_als(T, rank: int, *, n_iter: int = 500, tol: float = 1e-12, rng=0, init: 
             break  # an exact fit (to rounding): more starts cannot do better
     weights, factors, _ = best
     order = np.argsort(-weights, kind="stable")
-    return weights[order], [A[:, order] for A in factors]
+    return weights[order] * c, [A[:, order] for A in factors]

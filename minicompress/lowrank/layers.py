@@ -22,7 +22,7 @@ import warnings
 
 import numpy as np
 
-from ..nn._checks import check_int
+from ..nn._checks import check_finite, check_int
 from ..nn.layers import Conv2d, Linear, Module, Sequential
 from .svd import check_rank, svd_truncate
 from .tucker import hooi
@@ -99,6 +99,7 @@ def _warn_if_no_saving(layer, rank: int, fn: str) -> None:
 def _split_sqrt(layer, rank):
     """A = sqrt(S) V^T: (r, n) and B = U sqrt(S): (m, r) with B A the best rank-r W_r."""
     W = weight_matrix(layer)
+    check_finite(W, f"the weight of {layer!r}")
     _, U, s, Vt = svd_truncate(W, rank)
     root = np.sqrt(s)
     return (root[:, None] * Vt).astype(W.dtype), (U * root).astype(W.dtype)
@@ -198,7 +199,7 @@ def tucker2_conv(layer, ranks, *, n_iter: int = 20) -> Sequential:
                          " Tucker-2 acts on the two channel modes of a conv kernel; for a Linear "
                          "layer use factorize_linear.")
     W = layer.params["weight"]
-    if isinstance(ranks, (int, np.integer)) or np.ndim(ranks) != 1 or len(ranks) != 2:
+    if not isinstance(ranks, (list, tuple, np.ndarray)) or len(ranks) != 2:
         raise ValueError(
             f"ranks must be a pair (r_out, r_in), in the order of the weight's axes "
             f"(C_out, C_in, kh, kw) = {W.shape}; got {ranks!r}"
@@ -213,6 +214,7 @@ def tucker2_conv(layer, ranks, *, n_iter: int = 20) -> Sequential:
             f"convolutions, not fewer than the {W.size} of the dense kernel {W.shape}",
             UserWarning, stacklevel=2,
         )
+    check_finite(W, f"the weight of {layer!r}")
     core, (U_out, U_in) = hooi(W, (r_out, r_in), n_iter=n_iter, modes=(0, 1))
     first = Conv2d(C_in, r_in, 1, bias=False, dtype=W.dtype)
     mid = Conv2d(r_in, r_out, (kh, kw), layer.stride, layer.padding, bias=False, dtype=W.dtype)

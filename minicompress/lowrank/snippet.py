@@ -37,6 +37,15 @@ from ..nn._checks import check_array, check_int
 __all__ = ["text_snippet_svd", "snippet_shapes", "kernelwise_svd_truncate"]
 
 
+def _check_param(param) -> np.ndarray:
+    """A finite array with at least 2 axes: refused before LAPACK, which may never return
+    on inf."""
+    param = check_array(param, "param", finite=True)
+    if param.ndim < 2:
+        raise ValueError(f"param must have at least 2 axes (a weight); got shape {param.shape}")
+    return param
+
+
 def text_snippet_svd(param) -> np.ndarray:
     """The text's line, in NumPy, operation for operation (do not use: for teaching).
 
@@ -44,7 +53,7 @@ def text_snippet_svd(param) -> np.ndarray:
     conv weight it raises ValueError from ``np.diag`` (3-D input), as PyTorch's
     ``torch.diag`` raises RuntimeError.
     """
-    param = np.asarray(param)
+    param = _check_param(param)
     U, S, V = np.linalg.svd(param)  # batched over all but the last two axes when ndim > 2
     rank = int(param.shape[0] * 0.5)
     return U[:, :rank] @ np.diag(S[:rank]) @ V[:rank, :]
@@ -52,7 +61,7 @@ def text_snippet_svd(param) -> np.ndarray:
 
 def snippet_shapes(param) -> dict[str, tuple]:
     """Shapes of every intermediate of the text's snippet, up to the line that raises."""
-    param = np.asarray(param)
+    param = _check_param(param)
     U, S, V = np.linalg.svd(param)
     rank = int(param.shape[0] * 0.5)
     return {

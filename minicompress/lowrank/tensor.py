@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..nn._checks import check_array, check_int
+from ..nn._checks import check_array, check_int, check_sequence
 
 __all__ = ["unfold", "fold", "mode_dot", "multi_mode_dot", "khatri_rao"]
 
@@ -50,13 +50,20 @@ def unfold(T, mode: int) -> np.ndarray:
     Returns
     -------
     (I_mode, prod_{k != mode} I_k) array; the columns are the mode-n fibres, the first
-    remaining index varying fastest (see the module docstring).  A copy.
+    remaining index varying fastest (see the module docstring).  A copy: writing into it
+    never changes T (a reshape alone is a view of T when T's memory order allows it).
     """
     T = check_array(T, "T")
     if T.ndim < 1:
         raise ValueError(f"T must have at least one axis; got a 0-D array {T!r}")
     mode = _check_mode(mode, T.ndim)
-    return np.moveaxis(T, mode, 0).reshape(T.shape[mode], -1, order="F")
+    n_columns = int(np.prod(T.shape[:mode] + T.shape[mode + 1 :]))  # also when a size is 0
+    return _copy_of(np.moveaxis(T, mode, 0).reshape(T.shape[mode], n_columns, order="F"), T)
+
+
+def _copy_of(out: np.ndarray, source: np.ndarray) -> np.ndarray:
+    """``out``, copied if it may share memory with ``source`` (the results here are copies)."""
+    return out.copy() if np.may_share_memory(out, source) else out
 
 
 def fold(M, mode: int, shape) -> np.ndarray:
@@ -66,10 +73,17 @@ def fold(M, mode: int, shape) -> np.ndarray:
     ----------
     M : (I_mode, prod_{k != mode} I_k) array
     mode : int
-    shape : the tensor's shape (I_0, ..., I_{N-1})
+    shape : the tensor's shape (I_0, ..., I_{N-1}), a tuple or list of ints >= 1
+
+    Returns
+    -------
+    array of ``shape``, a copy (never a view of M)
     """
     M = check_array(M, "M", ndim=2)
-    shape = tuple(check_int(s, "shape[i]", low=1) for s in shape)
+    shape = tuple(check_int(s, f"shape[{i}]", low=1)
+                  for i, s in enumerate(check_sequence(shape, "shape", "ints")))
+    if not shape:
+        raise ValueError("shape must have at least one axis; got ()")
     mode = _check_mode(mode, len(shape))
     rest = shape[:mode] + shape[mode + 1 :]
     expected = (shape[mode], int(np.prod(rest)))
@@ -78,7 +92,7 @@ def fold(M, mode: int, shape) -> np.ndarray:
             f"M has shape {M.shape}, but the mode-{mode} unfolding of a tensor of shape {shape} "
             f"has shape {expected}"
         )
-    return np.moveaxis(M.reshape((shape[mode], *rest), order="F"), 0, mode)
+    return _copy_of(np.moveaxis(M.reshape((shape[mode], *rest), order="F"), 0, mode), M)
 
 
 def mode_dot(T, M, mode: int) -> np.ndarray:
@@ -99,6 +113,8 @@ def mode_dot(T, M, mode: int) -> np.ndarray:
     """
     T = check_array(T, "T")
     M = check_array(M, "M", ndim=2)
+    if T.ndim < 1:
+        raise ValueError(f"T must have at least one axis; got a 0-D array {T!r}")
     mode = _check_mode(mode, T.ndim)
     if M.shape[1] != T.shape[mode]:
         raise ValueError(
@@ -110,8 +126,9 @@ def mode_dot(T, M, mode: int) -> np.ndarray:
 
 def multi_mode_dot(T, matrices, modes) -> np.ndarray:
     """T x_{modes[0]} matrices[0] x_{modes[1]} matrices[1] ... (products on distinct modes
-    commute, Kolda & Bader 2009, section 2.5)."""
-    matrices, modes = list(matrices), list(modes)
+    commute, Kolda & Bader 2009, section 2.5).  ``matrices`` and ``modes`` are lists."""
+    matrices = check_sequence(matrices, "matrices", "matrices")
+    modes = check_sequence(modes, "modes", "ints")
     if len(matrices) != len(modes):
         raise ValueError(f"got {len(matrices)} matrices for {len(modes)} modes {modes}")
     if len(set(modes)) != len(modes):
@@ -133,8 +150,9 @@ def khatri_rao(matrices) -> np.ndarray:
 
     Returns
     -------
-    (prod_k I_k, R) array
+    (prod_k I_k, R) array, a new one (for a single matrix, a copy of it)
     """
+    matrices = check_sequence(matrices, "matrices", "matrices")
     matrices = [check_array(A, f"matrices[{k}]", ndim=2) for k, A in enumerate(matrices)]
     if not matrices:
         raise ValueError("khatri_rao needs at least one matrix")
@@ -143,7 +161,7 @@ def khatri_rao(matrices) -> np.ndarray:
         raise ValueError(
             f"all matrices must have the same number of columns; got shapes {[A.shape for A in matrices]}"
         )
-    out = matrices[0]
+    out = matrices[0].copy()
     for A in matrices[1:]:
         out = (out[:, None, :] * A[None, :, :]).reshape(-1, R)
     return out

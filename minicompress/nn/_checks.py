@@ -10,18 +10,45 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_array", "check_int", "check_float", "check_finite", "check_rng", "check_bool",
-           "check_weights",
-           "check_bits", "check_scale", "check_codes", "check_qrange", "check_zero_point",
-           "smallest_int_dtype"]
+__all__ = ["as_array", "check_array", "check_int", "check_float", "check_finite", "check_rng", "check_bool",
+           "check_float_dtype", "check_callable", "check_choice", "check_ndarray",
+           "check_same_shape", "check_parameter_value", "check_sequence", "check_weights", "check_bits",
+           "check_scale", "check_codes", "check_qrange", "check_zero_point", "smallest_int_dtype"]
+
+
+def _describe(value) -> str:
+    """``repr`` of a value, cut to 60 characters, with its type: for error messages."""
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{text} ({type(value).__name__})"
+
+
+def as_array(x, name: str) -> np.ndarray:
+    """``np.asarray(x)`` with its own dtype, but a ragged list (which NumPy refuses with a
+    message naming nothing) is a ``TypeError`` naming the argument."""
+    if isinstance(x, np.ndarray):
+        return x
+    try:
+        return np.asarray(x)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be an array (or a rectangular list) of numbers; got "
+                        f"{_describe(x)}") from None
 
 
 def check_array(x, name: str, *, ndim: int | None = None, finite: bool = False) -> np.ndarray:
-    """Return ``x`` as a floating ndarray; raise if it is not numeric or has the wrong rank."""
+    """Return ``x`` as a floating ndarray; raise if it is not numeric or has the wrong rank.
+
+    Integer arrays are promoted to float64 (exactly, below 2**53); booleans (a mask is not
+    a number), strings, objects, None and complex numbers are a ``TypeError``.
+    """
     if not isinstance(x, np.ndarray):
-        x = np.asarray(x)
-    if x.dtype.kind not in "fiub":
-        raise TypeError(f"{name} must be a numeric array; got dtype {x.dtype}")
+        arr = as_array(x, name)
+        if arr.dtype.kind not in "fiu":
+            raise TypeError(f"{name} must be an array of numbers; got {_describe(x)}")
+        x = arr
+    if x.dtype.kind not in "fiu":
+        raise TypeError(f"{name} must be a numeric array of real numbers; got dtype {x.dtype}")
     if x.dtype.kind != "f":
         x = x.astype(np.float64)
     if ndim is not None and x.ndim != ndim:
@@ -67,7 +94,8 @@ def check_float(
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number; got {value!r} ({type(value).__name__})")
     value = float(value)
-    lo_b, hi_b = ("(" if low_open else "["), (")" if high_open else "]")
+    lo_b = "(" if low_open or low is None else "["  # an infinite end is never included
+    hi_b = ")" if high_open or high is None else "]"
     interval = f"{lo_b}{'-inf' if low is None else low}, {'inf' if high is None else high}{hi_b}"
     ok = np.isfinite(value)
     if low is not None:
@@ -79,13 +107,6 @@ def check_float(
     return value
 
 
-def check_bool(value, name: str) -> bool:
-    """``True`` or ``False`` (numpy's bool too); anything else, "no" or 1 included, is refused."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False; got {value!r} ({type(value).__name__})")
-    return bool(value)
-
-
 def check_rng(rng, name: str = "rng") -> np.random.Generator:
     """Accept a ``np.random.Generator`` or an int seed; anything else is an error.
 
@@ -95,11 +116,111 @@ def check_rng(rng, name: str = "rng") -> np.random.Generator:
     if isinstance(rng, np.random.Generator):
         return rng
     if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        if rng < 0:
+            raise ValueError(f"{name} must be a numpy Generator or an int seed >= 0; got {rng}")
         return np.random.default_rng(int(rng))
     raise TypeError(
         f"{name} must be a numpy Generator or an int seed, e.g. np.random.default_rng(0); "
         f"got {rng!r}"
     )
+
+
+def check_bool(value, name: str) -> bool:
+    """A flag: ``True`` or ``False`` (``np.bool_`` too); anything else, ``0``, ``1`` and
+    ``"no"`` included, is a ``TypeError`` rather than a guess at what was meant."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {_describe(value)}")
+    return bool(value)
+
+
+def check_float_dtype(dtype, name: str = "dtype") -> np.dtype:
+    """A real floating dtype (float16, float32, float64): parameters are never integers,
+    which would truncate every initial weight to 0."""
+    try:
+        if dtype is None:  # np.dtype(None) would be float64: say which one instead
+            raise TypeError
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(
+            f"{name} must be a floating dtype such as np.float32; got {_describe(dtype)}"
+        ) from None
+    if dt.kind != "f":
+        raise TypeError(f"{name} must be a floating dtype (float16, float32 or float64); got {dt}")
+    return dt
+
+
+def check_callable(value, name: str, what: str = "a function"):
+    """Something that can be called, else ``TypeError`` saying what was expected."""
+    if not callable(value):
+        raise TypeError(f"{name} must be {what}; got {_describe(value)}")
+    return value
+
+
+def check_choice(value, name: str, choices) -> str:
+    """One of the strings ``choices``: ``TypeError`` for a non-string, ``ValueError`` for an
+    unknown one, both listing the choices."""
+    choices = tuple(choices)
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be one of {choices}; got {_describe(value)}")
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}; got {value!r}")
+    return value
+
+
+def check_sequence(value, name: str, what: str = "items") -> list:
+    """A list or tuple (of ``what``), returned as a list; a string, an array or a single
+    number is a ``TypeError`` (iterating it would mean something else)."""
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"{name} must be a list or tuple of {what}; got {_describe(value)}")
+    return list(value)
+
+
+def check_ndarray(x, name: str, *, min_ndim: int = 0) -> np.ndarray:
+    """A numpy array (not a list or a scalar, which would be indexed wrongly) of numbers
+    with at least ``min_ndim`` axes; returned as it is, with its own dtype."""
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array; got {_describe(x)}")
+    if x.dtype.kind not in "fiu":
+        raise TypeError(f"{name} must be a numeric array of real numbers; got dtype {x.dtype}")
+    if x.ndim < min_ndim:
+        raise ValueError(f"{name} must have at least {min_ndim} axis/axes; got shape {x.shape}")
+    return x
+
+
+def check_same_shape(a: np.ndarray, b: np.ndarray, names: tuple[str, str]) -> None:
+    """Two arrays of exactly the same shape: nothing is broadcast."""
+    if a.shape != b.shape:
+        raise ValueError(
+            f"{names[0]} and {names[1]} must have the same shape (nothing is broadcast); "
+            f"got {a.shape} and {b.shape}"
+        )
+
+
+def check_parameter_value(value, key: str, param: np.ndarray) -> np.ndarray:
+    """``value`` checked to replace the parameter ``param`` (called ``key``), cast to its dtype.
+
+    It must be a real floating array (``TypeError`` otherwise: integers, strings, None,
+    complex numbers and objects are not weights) of ``param``'s shape, and finite both as
+    given and once cast (``ValueError`` naming the key: NaN, inf, or a float64 beyond the
+    float32 range that the cast would turn into inf).  Returns a new array of ``param``'s
+    dtype, so nothing is aliased and writing it into ``param`` cannot fail.
+    """
+    value = as_array(value, f"state[{key!r}]")
+    if value.dtype.kind != "f":
+        raise TypeError(f"state[{key!r}] must be a real floating array (a weight); got dtype {value.dtype}")
+    if value.shape != param.shape:
+        raise ValueError(f"shape mismatch for key {key!r}: model has {param.shape}, state has {value.shape}")
+    check_finite(value, f"state[{key!r}]")
+    with np.errstate(over="ignore"):
+        cast = value.astype(param.dtype)
+    bad = ~np.isfinite(cast)
+    if bad.any():
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"state[{key!r}] holds {int(bad.sum())} value(s) beyond the {param.dtype} range "
+            f"(+-{np.finfo(param.dtype).max:.3g}), the first {float(value[first])!r} at index {first}"
+        )
+    return cast
 
 
 # ----------------------------------------------------------------------------- quantization
@@ -126,6 +247,8 @@ def check_scale(scale, name: str = "scale", *, channels: int | None = None):
 
     Returns a Python float or a float64 array.
     """
+    if isinstance(scale, (list, tuple)):
+        scale = as_array(scale, name)  # a ragged list is a TypeError naming the argument
     if np.ndim(scale) == 0:
         if isinstance(scale, (np.ndarray, np.generic)):
             scale = scale.item()

@@ -12,14 +12,17 @@ width, ``C_out`` output channels, ``kh, kw`` kernel size, ``H', W'`` output size
 
     H' = 1 + (H + 2 * padding - kh) // stride
 
-Arrays are NCHW, as in PyTorch.
+Arrays are NCHW, as in PyTorch.  The patch extraction convolutions are built on (``im2col``,
+its transpose ``im2col_t``, its adjoint ``col2im``, ``output_size``) is :mod:`.im2col`,
+re-exported here.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_array, check_int
+from ._checks import as_array, check_array, check_int
+from .im2col import _patches, _patches_adjoint, check_rank, col2im, im2col, im2col_t, output_size
 
 __all__ = [
     "output_size",
@@ -40,151 +43,11 @@ __all__ = [
 ]
 
 
-# ----------------------------------------------------------------------------- sizes
-def output_size(size: int, k: int, stride: int, padding: int, *, name: str = "input") -> int:
-    """``1 + (size + 2*padding - k) // stride``, with a clear error when k or stride does not fit.
-
-    A kernel larger than the padded input leaves no window at all; a stride larger than the
-    padded input leaves exactly one window and silently ignores everything past it, so both
-    are refused (PyTorch accepts the second and returns a single output pixel).
-    """
-    k = check_int(k, "kernel size", low=1)
-    stride = check_int(stride, "stride", low=1)
-    padding = check_int(padding, "padding", low=0)
-    padded = size + 2 * padding
-    for what, value in (("kernel size", k), ("stride", stride)):
-        if value > padded:
-            raise ValueError(
-                f"{what} {value} is larger than the padded {name} size {padded} "
-                f"(size {size} + 2*padding {padding}); use a smaller {what.split()[0]}, "
-                f"more padding or a larger input"
-            )
-    return 1 + (padded - k) // stride
-
-
-def _check_rank(x, name: str, ndim: int, layout: str) -> None:
-    if not isinstance(x, np.ndarray):
-        raise TypeError(f"{name} must be a numpy array; got {type(x).__name__}")
-    if x.ndim != ndim:
-        raise ValueError(f"{name} must be a {ndim}-D array {layout}; got shape {x.shape} ({x.ndim}-D)")
-
-
-# ----------------------------------------------------------------------------- im2col
-def _layout(N: int, C: int, kh: int, kw: int, Ho: int, Wo: int, batch_first: bool):
-    """The 6-D shape patches are stored in, and the axes that view it as (kh, kw, N, C, H', W').
-
-    ``batch_first``: (N, C, kh, kw, H', W'), i.e. (N, C*kh*kw, H'*W'); otherwise
-    (C, kh, kw, N, H', W'), i.e. (C*kh*kw, N*H'*W').
-    """
-    if batch_first:
-        return (N, C, kh, kw, Ho, Wo), (2, 3, 0, 1, 4, 5)
-    return (C, kh, kw, N, Ho, Wo), (1, 2, 3, 0, 4, 5)
-
-
-def _patches(x: np.ndarray, kh: int, kw: int, stride: int, padding: int, *, batch_first: bool = True):
-    """Every kh x kw receptive field of ``x`` as a column: (N, C*kh*kw, H'*W').
-
-    This is the layout :func:`conv2d_forward` works in (``torch.nn.functional.unfold``'s): column
-    ``i*W' + j`` of image n is the patch under output pixel (i, j), in (C, kh, kw) order,
-    so ``weight.reshape(C_out, -1) @ cols[n]`` is image n's output, already channels-first.
-    With ``batch_first=False`` the same numbers come as one (C*kh*kw, N*H'*W') matrix
-    (column ``n*H'*W' + i*W' + j``: :func:`im2col_t`), built in the same single copy.
-    Built with one loop over the kh*kw kernel offsets: offset (p, q) is the strided slice
-    ``x_pad[:, :, p::stride, q::stride]`` (its first H' x W'), copied for all N, C at once.
-    """
-    N, C, H, W = x.shape
-    Ho = output_size(H, kh, stride, padding, name="height")
-    Wo = output_size(W, kw, stride, padding, name="width")
-    if padding:
-        x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-    shape, by_offset_axes = _layout(N, C, kh, kw, Ho, Wo, batch_first)
-    cols = np.empty(shape, dtype=x.dtype)
-    by_offset = cols.transpose(by_offset_axes)  # a view: (kh, kw, N, C, H', W')
-    for p in range(kh):
-        for q in range(kw):
-            by_offset[p, q] = x[:, :, p : p + stride * Ho : stride, q : q + stride * Wo : stride]
-    K = C * kh * kw
-    return cols.reshape(N, K, Ho * Wo) if batch_first else cols.reshape(K, N * Ho * Wo)
-
-
-def _patches_adjoint(cols: np.ndarray, x_shape: tuple, kh: int, kw: int, stride: int, padding: int,
-                     *, batch_first: bool = True):
-    """Adjoint of :func:`_patches`: add every column back onto its receptive field.
-
-    cols: (N, C*kh*kw, H'*W') (or, with ``batch_first=False``, (C*kh*kw, N*H'*W'))
-    -> (N, C, H, W).  Where receptive fields overlap (stride < k) their contributions are
-    summed.  The same loop over kernel offsets, in reverse.
-    """
-    N, C, H, W = x_shape
-    Ho = output_size(H, kh, stride, padding, name="height")
-    Wo = output_size(W, kw, stride, padding, name="width")
-    shape, by_offset_axes = _layout(N, C, kh, kw, Ho, Wo, batch_first)
-    c = cols.reshape(shape).transpose(by_offset_axes)  # (kh, kw, N, C, H', W')
-    out = np.zeros((N, C, H + 2 * padding, W + 2 * padding), dtype=cols.dtype)
-    for p in range(kh):
-        for q in range(kw):
-            out[:, :, p : p + stride * Ho : stride, q : q + stride * Wo : stride] += c[p, q]
-    if padding:
-        out = np.ascontiguousarray(out[:, :, padding : padding + H, padding : padding + W])
-    return out
-
-
-def im2col(x: np.ndarray, kh: int, kw: int, stride: int = 1, padding: int = 0) -> np.ndarray:
-    """Lay every kh x kw receptive field of ``x`` out as one row.
-
-    Parameters
-    ----------
-    x : (N, C, H, W) array
-    kh, kw, stride, padding : int
-
-    Returns
-    -------
-    cols : (N * H' * W', C * kh * kw) array
-        Row ``n*H'*W' + i*W' + j`` holds the patch under output pixel (i, j) of image n,
-        flattened in (C, kh, kw) order -- the order of ``weight.reshape(C_out, -1)``, so
-        that ``im2col(x) @ weight.reshape(C_out, -1).T`` is the convolution as one GEMM.
-        (:func:`conv2d_forward` uses the transposed, per-image layout of the same numbers, which
-        needs no transpose of its output.)
-    """
-    _check_rank(x, "x", 4, "(N, C, H, W)")
-    cols = _patches(x, kh, kw, stride, padding)  # (N, C*kh*kw, H'*W')
-    return cols.transpose(0, 2, 1).reshape(-1, cols.shape[1])
-
-
-def im2col_t(x: np.ndarray, kh: int, kw: int, stride: int = 1, padding: int = 0) -> np.ndarray:
-    """The transpose of :func:`im2col`, built in one copy: (N, C, H, W) -> (C*kh*kw, N*H'*W').
-
-    Column ``n*H'*W' + i*W' + j`` is the patch under output pixel (i, j) of image n, so a
-    weight matrix (C_out, C*kh*kw) -- a sparse one, say -- multiplies it with no transpose.
-    """
-    _check_rank(x, "x", 4, "(N, C, H, W)")
-    return _patches(x, kh, kw, stride, padding, batch_first=False)
-
-
-def col2im(
-    cols: np.ndarray, x_shape: tuple, kh: int, kw: int, stride: int = 1, padding: int = 0
-) -> np.ndarray:
-    """Adjoint of :func:`im2col`: scatter-add rows back onto an (N, C, H, W) image.
-
-    Where receptive fields overlap, their contributions are summed, so that
-    ``<im2col(x), cols> == <x, col2im(cols)>`` for every x and cols (a test checks it).
-    Loops over the kh*kw kernel offsets only; each step is vectorised over N, C, H', W'.
-    """
-    N, C = x_shape[:2]
-    K = C * kh * kw
-    if cols.ndim != 2 or cols.shape[1] != K:
-        raise ValueError(
-            f"cols must have shape (N*H'*W', {K}) for x_shape {tuple(x_shape)}; got {cols.shape}"
-        )
-    per_image = cols.reshape(N, -1, K).transpose(0, 2, 1)  # (N, C*kh*kw, H'*W')
-    return _patches_adjoint(per_image, tuple(x_shape), kh, kw, stride, padding)
-
-
 # ----------------------------------------------------------------------------- linear
 def linear_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None):
     """y = x W^T + b.  x: (N, in), w: (out, in) (PyTorch layout), b: (out,) -> y: (N, out)."""
-    _check_rank(x, "x", 2, "(N, in_features)")
-    _check_rank(w, "w", 2, "(out_features, in_features)")
+    check_rank(x, "x", 2, "(N, in_features)")
+    check_rank(w, "w", 2, "(out_features, in_features)")
     if x.shape[1] != w.shape[1]:
         raise ValueError(
             f"x has {x.shape[1]} features (shape {x.shape}) but w expects {w.shape[1]} "
@@ -237,8 +100,8 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: i
     out : (N, C_out, H', W') with H' = 1 + (H + 2*padding - kh) // stride
     cache : what :func:`conv2d_backward` needs
     """
-    _check_rank(x, "x", 4, "(N, C, H, W)")
-    _check_rank(w, "w", 4, "(C_out, C, kh, kw)")
+    check_rank(x, "x", 4, "(N, C, H, W)")
+    check_rank(w, "w", 4, "(C_out, C, kh, kw)")
     N, C, H, W = x.shape
     C_out, C_w, kh, kw = w.shape
     if b is not None and np.shape(b) != (C_out,):
@@ -292,7 +155,7 @@ def max_pool2d_forward(x: np.ndarray, kernel_size: int = 2, stride: int | None =
     Computed as a running maximum over the k*k window offsets, each step vectorised over
     N, C, H', W'; the cache keeps the offset index of every window's maximum.
     """
-    _check_rank(x, "x", 4, "(N, C, H, W)")
+    check_rank(x, "x", 4, "(N, C, H, W)")
     k = check_int(kernel_size, "kernel_size", low=1)
     s = k if stride is None else check_int(stride, "stride", low=1)
     N, C, H, W = x.shape
@@ -352,7 +215,7 @@ def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
 
 def check_labels(labels, N: int, C: int, *, name: str = "labels") -> np.ndarray:
     """Validate integer class labels: shape (N,), integer dtype, values in [0, C)."""
-    labels = np.asarray(labels)
+    labels = as_array(labels, name)
     if labels.dtype.kind not in "iu":
         raise TypeError(
             f"{name} must be integer class indices; got dtype {labels.dtype}. "

@@ -1,5 +1,8 @@
 """Layers: thin classes that hold parameters and call the pure functions of functional.py.
 
+``Module`` (:mod:`.module`) and ``Sequential`` (:mod:`.sequential`) are importable from here
+too, as ``minicompress.nn.layers`` has always offered them.
+
 Conventions (as PyTorch, so a state dict moves between the two by key, with no transposes):
 
 - ``Linear.weight`` is ``(out, in)``, ``Conv2d.weight`` is ``(C_out, C_in, kh, kw)``.
@@ -11,131 +14,14 @@ Conventions (as PyTorch, so a state dict moves between the two by key, with no t
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 
 from . import functional as F
-from ._checks import check_int, check_rng
+from ._checks import check_bool, check_float_dtype, check_int, check_rng
+from .module import Module
+from .sequential import Sequential, replace_layers
 
 __all__ = ["Module", "Linear", "Conv2d", "ReLU", "MaxPool2d", "Flatten", "Sequential", "replace_layers"]
-
-
-class Module:
-    """Base class: a dict of parameters, a dict of their gradients, and named children."""
-
-    def __init__(self):
-        self.params: dict[str, np.ndarray] = {}
-        self.grads: dict[str, np.ndarray] = {}
-
-    # -- the two methods a layer writes ------------------------------------------------
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
-
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        raise NotImplementedError(f"{type(self).__name__} does not define backward()")
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        return self.forward(x)
-
-    # -- tree of modules ---------------------------------------------------------------
-    def children(self) -> dict[str, Module]:
-        """Direct sub-modules by name (none for a leaf layer)."""
-        return {}
-
-    def named_modules(self, prefix: str = ""):
-        """Yield ``(dotted_name, module)`` for this module and every descendant."""
-        yield prefix, self
-        for name, child in self.children().items():
-            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
-
-    def get_submodule(self, target: str) -> Module:
-        """The descendant called ``target`` (dotted), e.g. ``model.get_submodule("fc")``."""
-        modules = dict(self.named_modules())
-        if not isinstance(target, str) or target not in modules or target == "":
-            known = [n for n in modules if n]
-            raise ValueError(f"layer name {target!r} does not exist; the model has {known}")
-        return modules[target]
-
-    def set_submodule(self, target: str, module: Module) -> None:
-        """Put ``module`` where the descendant ``target`` (dotted) is, as PyTorch's
-        ``Module.set_submodule``: ``model.set_submodule("fc1", factorize_linear(model.fc1, 54))``.
-
-        The parent must be a :class:`Sequential`; ``target`` must exist (nothing is added).
-        """
-        old = self.get_submodule(target)  # raises for an unknown name
-        if not isinstance(module, Module):
-            raise TypeError(f"module must be a Module; got {type(module).__name__}")
-        parent_name, _, child = target.rpartition(".")
-        parent = self.get_submodule(parent_name) if parent_name else self
-        if not isinstance(parent, Sequential):
-            raise ValueError(f"{target!r} ({type(old).__name__}) sits in a {type(parent).__name__}, "
-                             f"which has no replaceable children")
-        setattr(parent, child, module)
-
-    # -- parameters --------------------------------------------------------------------
-    def named_parameters(self, prefix: str = ""):
-        """Yield ``(dotted_name, array)``; arrays are the live parameters (edit in place)."""
-        for mod_name, mod in self.named_modules(prefix):
-            for key, value in mod.params.items():
-                yield (f"{mod_name}.{key}" if mod_name else key), value
-
-    def named_gradients(self, prefix: str = ""):
-        """Yield ``(dotted_name, gradient)`` in the same order as :meth:`named_parameters`."""
-        for mod_name, mod in self.named_modules(prefix):
-            for key, value in mod.grads.items():
-                yield (f"{mod_name}.{key}" if mod_name else key), value
-
-    def parameters(self) -> list[np.ndarray]:
-        return [p for _, p in self.named_parameters()]
-
-    def num_parameters(self) -> int:
-        return int(sum(p.size for p in self.parameters()))
-
-    def zero_grad(self) -> None:
-        """Set every gradient to zero, in place."""
-        for _, g in self.named_gradients():
-            g[...] = 0
-
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """A copy of every parameter by dotted name (``conv1.weight``, ``fc.bias``, ...)."""
-        return {name: p.copy() for name, p in self.named_parameters()}
-
-    def load_state_dict(self, state: dict) -> None:
-        """Copy ``state`` into the parameters in place, after checking keys and shapes.
-
-        A missing key, an extra key or a shape mismatch raises ``ValueError`` naming the key.
-        Values are cast to each parameter's dtype.
-        """
-        own = dict(self.named_parameters())
-        missing = sorted(set(own) - set(state))
-        extra = sorted(set(state) - set(own))
-        if missing:
-            raise ValueError(f"state dict is missing key(s) {missing}")
-        if extra:
-            raise ValueError(f"state dict has unexpected key(s) {extra}; expected {sorted(own)}")
-        for name, p in own.items():
-            value = np.asarray(state[name])
-            if value.shape != p.shape:
-                raise ValueError(
-                    f"shape mismatch for key {name!r}: model has {p.shape}, state has {value.shape}"
-                )
-        for name, p in own.items():
-            p[...] = state[name]
-
-    def to(self, dtype) -> Module:
-        """Cast every parameter and gradient to ``dtype`` (e.g. np.float64 for gradcheck)."""
-        for _, mod in self.named_modules():
-            for d in (mod.params, mod.grads):
-                for k in d:
-                    d[k] = d[k].astype(dtype)
-        return self
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.extra_repr()})"
-
-    def extra_repr(self) -> str:
-        return ""
 
 
 def _init_uniform(rng: np.random.Generator, shape, fan_in: int, dtype) -> np.ndarray:
@@ -171,6 +57,8 @@ class Linear(Module):
         super().__init__()
         self.in_features = check_int(in_features, "in_features", low=1)
         self.out_features = check_int(out_features, "out_features", low=1)
+        bias = check_bool(bias, "bias")
+        dtype = check_float_dtype(dtype)
         rng = check_rng(rng)
         shape = (self.out_features, self.in_features)
         self.params["weight"] = _init_uniform(rng, shape, self.in_features, dtype)
@@ -217,9 +105,9 @@ class Conv2d(Module):
         self.kernel_size = tuple(check_int(k, "kernel_size", low=1) for k in ks)
         self.stride = check_int(stride, "stride", low=1)
         self.padding = check_int(padding, "padding", low=0)
-        if not isinstance(input_grad, bool):
-            raise TypeError(f"input_grad must be True or False; got {input_grad!r}")
-        self.input_grad = input_grad
+        bias = check_bool(bias, "bias")
+        dtype = check_float_dtype(dtype)
+        self.input_grad = check_bool(input_grad, "input_grad")
         rng = check_rng(rng)
         fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
         shape = (self.out_channels, self.in_channels, *self.kernel_size)
@@ -293,145 +181,3 @@ class Flatten(Module):
 
     def backward(self, dout):
         return dout.reshape(self._shape)
-
-
-class Sequential(Module):
-    """Runs its children in order; backward runs them in reverse.
-
-    Children are named: ``Sequential(conv1=Conv2d(1, 16, 3), relu=ReLU(), ...)`` gives the
-    state-dict keys ``conv1.weight``, ``conv1.bias``, ...; positional children are named
-    ``"0", "1", ...``.  Where its names overlap with ``torch.nn.Sequential``'s, it behaves
-    the same:
-
-    - ``model.fc`` is the child ``fc``; ``model.fc = layer`` replaces it (same place in the
-      order); assigning a Module to a new name appends it as the last child, and assigning
-      anything else to a child's name raises ``TypeError``;
-    - ``len(model)``, ``for layer in model``, ``list(model)``: the children in order;
-    - ``model[0]``, ``model[-1]``: a child by position; ``model[1:]``: a new Sequential of
-      those children (the same objects, under the same names); ``model[i] = layer`` and
-      ``del model[i]``; ``model.append(layer)``.
-
-    A dotted name reaches into nested Sequentials: ``model.set_submodule("fc1.u", layer)``.
-    """
-
-    def __init__(self, *layers: Module, **named: Module):
-        super().__init__()
-        object.__setattr__(self, "_modules", {})
-        for i, layer in enumerate(layers):
-            self._add(str(i), layer)
-        for name, layer in named.items():
-            self._add(name, layer)
-
-    def _add(self, name: str, layer: Module) -> None:
-        if not isinstance(layer, Module):
-            raise TypeError(f"child {name!r} must be a Module; got {type(layer).__name__}")
-        self._modules[name] = layer
-
-    def children(self):
-        return dict(self._modules)
-
-    # -- attribute access: children by name --------------------------------------------
-    def __getattr__(self, name):
-        modules = self.__dict__.get("_modules", {})
-        if name in modules:
-            return modules[name]
-        raise AttributeError(f"{type(self).__name__} has no attribute or child {name!r}")
-
-    def __setattr__(self, name, value):
-        modules = self.__dict__.get("_modules")
-        if isinstance(value, Module) and modules is not None:
-            self.__dict__.pop(name, None)
-            self._modules[name] = value  # replaces in place, or appends a new child
-        elif modules is not None and name in modules:
-            raise TypeError(f"cannot assign {type(value).__name__} to child {name!r} of "
-                            f"{type(self).__name__}: a child must be a Module")
-        else:
-            object.__setattr__(self, name, value)
-
-    def __delattr__(self, name):
-        if name in self.__dict__.get("_modules", {}):
-            del self._modules[name]
-        else:
-            object.__delattr__(self, name)
-
-    # -- container protocol: children by position --------------------------------------
-    def _name_at(self, index) -> str:
-        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
-            hint = f" (a child by name is model.{index} or model.get_submodule({index!r}))" \
-                if isinstance(index, str) else ""
-            raise TypeError(f"{type(self).__name__} indices must be integers or slices; got "
-                            f"{type(index).__name__}{hint}")
-        names = list(self._modules)
-        if not -len(names) <= index < len(names):
-            raise IndexError(f"index {index} is out of range for a Sequential of {len(names)} children")
-        return names[index]
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            items = list(self._modules.items())[index]
-            return Sequential(**dict(items))
-        return self._modules[self._name_at(index)]
-
-    def __setitem__(self, index, layer: Module) -> None:
-        name = self._name_at(index)
-        self._add(name, layer)
-
-    def __delitem__(self, index) -> None:
-        """Remove children by position.  Positional children are renumbered "0", "1", ...
-        afterwards, as PyTorch does; named children keep their names."""
-        names = list(self._modules)[index] if isinstance(index, slice) else [self._name_at(index)]
-        positional = all(n == str(i) for i, n in enumerate(self._modules))
-        for name in names:
-            del self._modules[name]
-        if positional:
-            object.__setattr__(self, "_modules", {str(i): m for i, m in enumerate(self._modules.values())})
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(list(self._modules.values()))
-
-    def append(self, layer: Module) -> Sequential:
-        """Add ``layer`` as the last child, named by its position ``str(len(self))``."""
-        name = str(len(self._modules))
-        if name in self._modules:
-            raise ValueError(f"append would name the new child {name!r}, which is taken; name it "
-                             f"instead: model.<name> = layer")
-        self._add(name, layer)
-        return self
-
-    def forward(self, x):
-        for layer in self._modules.values():
-            x = layer.forward(x)
-        return x
-
-    def backward(self, dout):
-        for layer in reversed(list(self._modules.values())):
-            dout = layer.backward(dout)
-        return dout
-
-    def __repr__(self):
-        lines = [f"  ({name}): {layer!r}" for name, layer in self._modules.items()]
-        return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
-
-
-def replace_layers(model: Module, types: tuple, make) -> Module:
-    """A deep copy of ``model`` with every layer of ``types`` replaced by ``make(layer)``.
-
-    Walks nested Sequentials (``make`` gets the copy's layer and may return it unchanged);
-    a bare layer of ``types`` is itself replaced.  The model transforms of the techniques
-    (``quantize_weights``, ``to_sparse``, ``prepare_qat``, ...) are this walk.
-    """
-    if not isinstance(model, Module):
-        raise TypeError(f"model must be a minicompress Module; got {type(model).__name__}")
-    model = copy.deepcopy(model)
-    if isinstance(model, types):
-        return make(model)
-    if not isinstance(model, Sequential):
-        raise TypeError(f"model must be a Sequential (or a single layer of {[t.__name__ for t in types]}); "
-                        f"got {type(model).__name__}")
-    for name, mod in list(model.named_modules()):
-        if name and isinstance(mod, types):
-            model.set_submodule(name, make(mod))
-    return model

@@ -14,30 +14,33 @@ import time
 
 import numpy as np
 
-from ._checks import check_int, check_rng
-from .functional import cross_entropy
+from ._checks import check_bool, check_callable, check_int, check_ndarray, check_rng
+from .functional import check_labels, cross_entropy
+from .module import check_module
 
-__all__ = ["minibatches", "fit", "evaluate", "predict"]
+__all__ = ["minibatches", "fit", "evaluate", "predict", "check_fit_arguments"]
 
 
 def minibatches(n: int, batch_size: int, *, rng=None, shuffle: bool = True):
     """Yield index arrays that cover ``range(n)`` once, in batches of ``batch_size``.
 
     With ``shuffle`` the order is a permutation drawn from ``rng`` (required then); the last
-    batch may be smaller.
+    batch may be smaller.  The arguments are checked when it is called, not at the first
+    batch.
     """
     n = check_int(n, "n", low=0)
     batch_size = check_int(batch_size, "batch_size", low=1)
-    if shuffle:
+    if check_bool(shuffle, "shuffle"):
         order = check_rng(rng).permutation(n)
     else:
         order = np.arange(n)
-    for start in range(0, n, batch_size):
-        yield order[start : start + batch_size]
+    return (order[start : start + batch_size] for start in range(0, n, batch_size))
 
 
 def predict(model, X: np.ndarray, batch_size: int = 500) -> np.ndarray:
     """Logits of ``model`` on ``X``, computed in batches (forward only)."""
+    check_module(model)
+    check_ndarray(X, "X", min_ndim=1)
     batch_size = check_int(batch_size, "batch_size", low=1)
     if len(X) == 0:
         raise ValueError("X is empty; predict needs at least one example")
@@ -46,12 +49,22 @@ def predict(model, X: np.ndarray, batch_size: int = 500) -> np.ndarray:
 
 
 def evaluate(model, X: np.ndarray, y: np.ndarray, batch_size: int = 500, loss=cross_entropy):
-    """Return ``(mean loss, accuracy in [0, 1])`` of ``model`` on ``(X, y)``."""
+    """Return ``(mean loss, top-1 accuracy in [0, 1])`` of ``model`` on ``(X, y)``.
+
+    ``y`` must be integer class labels of shape (N,) in [0, C) for the model's C outputs
+    (:func:`~minicompress.nn.functional.check_labels`): (N, 1) labels are not broadcast and
+    out-of-range labels are not counted as wrong, both are errors.
+    """
+    check_module(model)
+    check_ndarray(X, "X", min_ndim=1)
+    check_ndarray(y, "y", min_ndim=1)
+    check_callable(loss, "loss", "a loss function loss(logits, y) -> (value, dlogits)")
     if len(X) != len(y):
         raise ValueError(f"X and y must have the same length; got {len(X)} and {len(y)}")
     logits = predict(model, X, batch_size)
-    value, _ = loss(logits, y)
-    return value, float((logits.argmax(axis=1) == y).mean())
+    labels = check_labels(y, len(X), logits.shape[1], name="y")
+    value, _ = loss(logits, labels)
+    return value, float((logits.argmax(axis=1) == labels).mean())
 
 
 def _check_batch(xb, idx, epoch: int, step: int) -> None:
@@ -65,6 +78,33 @@ def _check_batch(xb, idx, epoch: int, step: int) -> None:
             f"{int((~finite).sum())} non-finite value(s) (NaN or inf) in {int(bad.sum())} "
             f"example(s), the first X[{int(idx[row])}]; clean the data (or the augment "
             f"function) before training"
+        )
+
+
+def _check_parameters(model, epoch: int, step: int) -> None:
+    """Refuse parameters that an update made NaN or inf, naming the epoch, step and key."""
+    for name, p in model.named_parameters():
+        if not np.isfinite(p).all():
+            raise FloatingPointError(
+                f"epoch {epoch}, step {step}: after the update, parameter {name!r} holds "
+                f"{int((~np.isfinite(p)).sum())} non-finite value(s) (NaN or inf); training "
+                f"diverged (try a smaller learning rate)"
+            )
+
+
+def _check_optimizer(optimizer, model) -> None:
+    """The optimizer must update exactly the model's own arrays (compared by identity):
+    one built on another model would train nothing and still return a loss history."""
+    if not callable(getattr(optimizer, "step", None)) or not callable(getattr(optimizer, "parameters", None)):
+        raise TypeError(f"optimizer must be an optimizer such as SGD(model, lr) (with step() and "
+                        f"parameters()); got {type(optimizer).__name__}")
+    own = {id(p) for p in model.parameters()}
+    held = {id(p) for p in optimizer.parameters()}
+    if held != own:
+        raise ValueError(
+            f"optimizer does not hold this model's parameters: it updates {len(held)} array(s), "
+            f"{len(held & own)} of them among the model's {len(own)}; build it on the model you "
+            f"train, e.g. SGD(model, lr)"
         )
 
 
@@ -82,6 +122,45 @@ def _with_loss_hooks(loss, hooks) -> list:
     if any(callable(getattr(loss, m, None)) for m in HOOK_METHODS) and not any(h is loss for h in hooks):
         hooks.insert(0, loss)
     return hooks
+
+
+def check_fit_arguments(model, X, y, *, epochs, batch_size, loss=cross_entropy, hooks=(),
+                        validation=None, augment=None, verbose=True) -> tuple[int, int, list]:
+    """Check what :func:`fit` needs before anything is trained (or pruned: a caller such as
+    :func:`~minicompress.prune.iterative_prune` checks first, then changes the model).
+
+    Returns ``(epochs, batch_size, hooks as a list)``.  The optimizer and rng are checked by
+    :func:`fit` itself.
+    """
+    check_module(model)
+    check_ndarray(X, "X", min_ndim=1)
+    check_ndarray(y, "y", min_ndim=1)
+    epochs = check_int(epochs, "epochs", low=0)
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    if len(X) != len(y):
+        raise ValueError(f"X and y must have the same length; got {len(X)} and {len(y)}")
+    if len(X) == 0:
+        raise ValueError("X is empty; fit needs at least one training example")
+    check_callable(loss, "loss", "a loss function loss(logits, y) -> (value, dlogits)")
+    if isinstance(hooks, (str, bytes)) or not hasattr(hooks, "__iter__"):
+        raise TypeError(f"hooks must be a list of hook objects; got {type(hooks).__name__}")
+    hooks = list(hooks)
+    for i, h in enumerate(hooks):
+        if not any(callable(getattr(h, m, None)) for m in HOOK_METHODS):
+            raise TypeError(f"hooks[{i}] has none of the hook methods {HOOK_METHODS}; got {h!r}")
+    if validation is not None:
+        if not isinstance(validation, (tuple, list)) or len(validation) != 2:
+            raise TypeError(f"validation must be a pair (X_test, y_test) or None; got "
+                            f"{type(validation).__name__}")
+        check_ndarray(validation[0], "validation[0] (X_test)", min_ndim=1)
+        check_ndarray(validation[1], "validation[1] (y_test)", min_ndim=1)
+        if len(validation[0]) != len(validation[1]):
+            raise ValueError(f"validation X_test and y_test must have the same length; got "
+                             f"{len(validation[0])} and {len(validation[1])}")
+    if augment is not None:
+        check_callable(augment, "augment", "a function augment(xb, rng) -> xb, or None")
+    check_bool(verbose, "verbose")
+    return epochs, batch_size, hooks
 
 
 def fit(
@@ -124,19 +203,21 @@ def fit(
 
     Raises
     ------
+    TypeError, ValueError
+        for a bad argument (:func:`check_fit_arguments`), or an optimizer that does not hold
+        exactly the model's own arrays (built on another model, it would train nothing).
     ValueError
         if a training batch holds NaN or inf (after ``augment``), naming the epoch and step.
     FloatingPointError
-        if the loss becomes NaN or inf, naming the epoch and step, so a diverging run stops
-        at once instead of training on garbage.
+        if the loss becomes NaN or inf, or an update leaves a parameter NaN or inf (checked
+        after every step, the last one included), naming the epoch and step, so a diverging
+        run stops at once instead of training on garbage.
     """
-    epochs = check_int(epochs, "epochs", low=0)
-    batch_size = check_int(batch_size, "batch_size", low=1)
+    epochs, batch_size, hooks = check_fit_arguments(
+        model, X, y, epochs=epochs, batch_size=batch_size, loss=loss, hooks=hooks,
+        validation=validation, augment=augment, verbose=verbose)
+    _check_optimizer(optimizer, model)
     rng = check_rng(rng)
-    if len(X) != len(y):
-        raise ValueError(f"X and y must have the same length; got {len(X)} and {len(y)}")
-    if len(X) == 0:
-        raise ValueError("X is empty; fit needs at least one training example")
     hooks = _with_loss_hooks(loss, hooks)
     on_batch = _hook_calls(hooks, "on_batch")
     after_backward = _hook_calls(hooks, "after_backward")
@@ -170,6 +251,7 @@ def fit(
             optimizer.step()
             for f in after_step:
                 f(model)
+            _check_parameters(model, epoch, step)
             total_loss += value * len(idx)
             if np.ndim(yb) == 1:
                 correct += int((logits.argmax(axis=1) == yb).sum())

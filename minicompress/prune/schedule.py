@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..nn import SGD, evaluate, fit
 from ..nn._checks import check_float, check_int, check_rng
+from ..nn.train import check_fit_arguments
 from .masks import MaskHook, apply_masks, prune_model
 
 __all__ = ["gradual_sparsity", "GradualPruning", "iterative_prune"]
@@ -100,8 +101,15 @@ def iterative_prune(model, X, y, *, s_f: float, rounds: int, epochs: int, lr: fl
     SGD(lr, momentum) and a :class:`MaskHook`.  ``data`` is passed to :func:`prune_model`
     (Taylor/OBD criteria).  Returns ``(masks, log)``; ``log`` has one dict per round:
     sparsity, accuracy_pruned and accuracy_tuned (on ``validation``, when given).
+
+    Every argument is checked before the model is touched: a bad ``lr``, ``batch_size`` or
+    ``epochs`` is refused with the caller's model unpruned.
     """
     rounds = check_int(rounds, "rounds", low=1)
+    gradual_sparsity(rounds, s_i=s_i, s_f=s_f, t0=0, n=rounds, dt=1)  # checks s_i, s_f
+    epochs, batch_size, _ = check_fit_arguments(model, X, y, epochs=epochs, batch_size=batch_size,
+                                                validation=validation, verbose=verbose)
+    SGD(model, lr, momentum=momentum)  # checks lr and momentum now, not after the first pruning
     rng = check_rng(rng)
     masks, log = None, []
     for r in range(1, rounds + 1):

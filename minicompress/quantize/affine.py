@@ -15,7 +15,8 @@ Calibration picks ``[lo, hi]`` from sample activations and maps it onto ``[qmin,
     S = (hi - lo) / (qmax - qmin),    Z = round(qmin - lo / S)
 
 after widening the range to include 0 (``lo <= 0 <= hi``), which keeps Z inside the code
-range.  Rounding is half to even (``np.rint``) everywhere.
+range.  Rounding is half to even (``np.rint``) everywhere.  Codes, scales and ranges are
+computed in float64 whatever the input's dtype (a scale of 1e-8 is 0 in float16).
 """
 
 from __future__ import annotations
@@ -26,8 +27,11 @@ import numpy as np
 
 from ..nn._checks import (
     check_bits,
+    check_bool,
+    check_choice,
     check_codes,
     check_float,
+    check_float_dtype,
     check_int,
     check_qrange,
     check_scale,
@@ -35,6 +39,7 @@ from ..nn._checks import (
     check_zero_point,
     smallest_int_dtype,
 )
+from ..nn._scaling import pow2_scale
 from .histogram import entropy_threshold
 
 __all__ = ["QParams", "integer_range", "affine_params", "quantize_affine", "dequantize_affine",
@@ -59,7 +64,7 @@ class QParams(NamedTuple):
 def integer_range(bits: int = 8, signed: bool = False) -> tuple[int, int]:
     """``(0, 2**b - 1)`` unsigned or ``(-2**(b-1), 2**(b-1) - 1)`` signed; bits in 2..16."""
     bits = check_bits(bits)
-    if signed:
+    if check_bool(signed, "signed"):
         return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
     return 0, 2**bits - 1
 
@@ -70,6 +75,13 @@ def affine_params(lo, hi, *, bits: int = 8, signed: bool = False) -> QParams:
     ``S = (hi - lo) / (qmax - qmin)`` and ``Z = round(qmin - lo / S)``, after widening the
     range to contain 0 (so that 0 is exactly representable, Jacob et al. 2018 section 2.1).
     A zero-width range (all values 0) gets S = 1 and Z such that 0 maps to a code.
+
+    Notes
+    -----
+    ``hi - lo`` is computed as ``2 (hi/2 - lo/2)``: the same bits for every normal float, and
+    no overflow for ``[-1e308, 1e308]``.  A range so narrow that S would fall below the
+    smallest normal float64 (about 2.2e-308) is refused: S would lose its precision or
+    underflow to 0.
     """
     lo = check_float(lo, "lo")
     hi = check_float(hi, "hi")
@@ -77,7 +89,13 @@ def affine_params(lo, hi, *, bits: int = 8, signed: bool = False) -> QParams:
         raise ValueError(f"hi must be >= lo; got lo={lo}, hi={hi}")
     qmin, qmax = integer_range(bits, signed)
     lo, hi = min(lo, 0.0), max(hi, 0.0)
-    scale = (hi - lo) / (qmax - qmin) if hi > lo else 1.0
+    scale = 2.0 * ((0.5 * hi - 0.5 * lo) / (qmax - qmin)) if hi > lo else 1.0
+    if scale < np.finfo(np.float64).tiny:
+        raise ValueError(
+            f"the range [lo, hi] = [{lo}, {hi}] is too narrow for {qmax - qmin + 1} codes: its scale "
+            f"(hi - lo) / (qmax - qmin) = {scale} is below the smallest normal float64 "
+            f"{np.finfo(np.float64).tiny:.3g}; treat such values as 0 (range [0, 0])"
+        )
     zero_point = int(np.clip(np.rint(qmin - lo / scale), qmin, qmax))
     return QParams(float(scale), zero_point, qmin, qmax)
 
@@ -106,13 +124,16 @@ def quantize_affine(x, scale, zero_point, qmin: int = 0, qmax: int = 255) -> np.
     qmin, qmax = check_qrange(qmin, qmax)
     scale = check_scale(scale)
     zero_point = check_zero_point(zero_point, qmin, qmax)
-    q = np.clip(np.rint(x / scale) + zero_point, qmin, qmax)
+    with np.errstate(over="ignore"):  # x / S beyond float64 saturates like any large value
+        q = np.clip(np.rint(x.astype(np.float64) / scale) + zero_point, qmin, qmax)
     return q.astype(smallest_int_dtype(qmin, qmax))
 
 
 def dequantize_affine(q, scale, zero_point, qmin: int = 0, qmax: int = 255, *,
                       dtype=np.float32) -> np.ndarray:
-    """``r = S (q - Z)``; the codes must lie in ``[qmin, qmax]`` (default uint8)."""
+    """``r = S (q - Z)`` computed in float64, returned in ``dtype`` (a floating dtype); the
+    codes must be integers in ``[qmin, qmax]`` (default uint8)."""
+    dtype = check_float_dtype(dtype)
     qmin, qmax = check_qrange(qmin, qmax)
     q = check_codes(q, "q", qmin, qmax)
     scale = check_scale(scale)
@@ -121,14 +142,21 @@ def dequantize_affine(q, scale, zero_point, qmin: int = 0, qmax: int = 255, *,
 
 
 def fake_quantize_affine(x, qp: QParams) -> np.ndarray:
-    """``S (clip(round(x / S) + Z, qmin, qmax) - Z)``: quantize then dequantize, in float64."""
+    """``S (clip(round(x / S) + Z, qmin, qmax) - Z)``: quantize then dequantize, in float64.
+
+    ``qp`` is a :class:`QParams` (or a tuple ``(scale, zero_point, qmin, qmax)``), e.g. from
+    :func:`calibrate`.
+    """
+    if not isinstance(qp, tuple) or len(qp) != 4:
+        raise TypeError(f"qp must be QParams(scale, zero_point, qmin, qmax), e.g. from calibrate(); "
+                        f"got {qp!r}")
     return dequantize_affine(quantize_affine(x, *qp), *qp, dtype=np.float64)
 
 
 def _gather(x) -> np.ndarray:
-    """One flat float array from an array or an iterable of calibration batches."""
-    if isinstance(x, np.ndarray) or np.isscalar(x):
-        parts = [x]
+    """One flat float array from an array or a list (or other iterable) of calibration batches."""
+    if isinstance(x, (np.ndarray, str, bytes, dict)) or not hasattr(x, "__iter__"):
+        parts = [x]  # one array (a number, None or a string is refused by check_weights)
     else:
         parts = list(x)
         if not parts:
@@ -163,31 +191,36 @@ def calibrate(x, method: str = "minmax", *, bits: int = 8, signed: bool = False,
     -----
     Every range is widened to include 0 before the scale is computed (see
     :func:`affine_params`), so values in the calibrated range round-trip with an error of at
-    most S/2.
+    most S/2.  Values anywhere in the float64 range calibrate: the percentile interpolates
+    between halved values and the MSE search runs on x divided by a power of two near
+    max |x| (both exact), so neither ``b - a`` nor a squared error overflows.
     """
-    if method not in CALIBRATION_METHODS:
-        raise ValueError(f"method must be one of {CALIBRATION_METHODS}; got {method!r}")
+    method = check_choice(method, "method", CALIBRATION_METHODS)
     check_bits(bits)
+    check_bool(signed, "signed")
+    p = check_float(percentile, "percentile", low=50.0, high=100.0, low_open=True)
+    n_grid = check_int(n_grid, "n_grid", low=1)
     v = _gather(x)
     if method == "minmax":
         return affine_params(float(v.min()), float(v.max()), bits=bits, signed=signed)
     if method == "percentile":
-        p = check_float(percentile, "percentile", low=50.0, high=100.0, low_open=True)
-        lo, hi = np.percentile(v, [100.0 - p, p])
+        lo, hi = 2.0 * np.percentile(0.5 * v, [100.0 - p, p])
         return affine_params(float(lo), float(hi), bits=bits, signed=signed)
     if method == "entropy":
         qmin, qmax = integer_range(bits, signed)
         levels = qmax - qmin + 1 if (v.min() >= 0 or v.max() <= 0) else (qmax - qmin + 1) // 2
         T = entropy_threshold(v, levels)
         return affine_params(max(float(v.min()), -T), min(float(v.max()), T), bits=bits, signed=signed)
-    n_grid = check_int(n_grid, "n_grid", low=1)
     if v.size > MSE_SAMPLE:
         v = v[:: -(-v.size // MSE_SAMPLE)]
     lo, hi = min(float(v.min()), 0.0), max(float(v.max()), 0.0)
+    c = pow2_scale(v)  # the errors of v / c are those of v divided by c**2, exactly
+    v_c, lo_c, hi_c = v / c, lo / c, hi / c
     best, best_err = None, np.inf
     for i in range(n_grid, 0, -1):  # widest first, so ties keep the wider range
-        qp = affine_params(lo * i / n_grid, hi * i / n_grid, bits=bits, signed=signed)
-        err = float(np.mean((fake_quantize_affine(v, qp) - v) ** 2))
+        qp = affine_params(lo_c * i / n_grid, hi_c * i / n_grid, bits=bits, signed=signed)
+        err = float(np.mean((fake_quantize_affine(v_c, qp) - v_c) ** 2))
         if err < best_err:
-            best, best_err = qp, err
-    return best
+            best, best_err = i, err
+    # c * (lo_c * i / n) is lo * i / n exactly, without overflowing lo * i near 1e308
+    return affine_params(c * (lo_c * best / n_grid), c * (hi_c * best / n_grid), bits=bits, signed=signed)

@@ -132,10 +132,10 @@ class _IntAffine(StoredLayer):
     def requantize(self, acc):
         """``clamp(Z_out + round(M0 (acc + q_b) / 2**n), lo, qmax)`` per output channel (axis 1),
         from the exact float accumulators of :meth:`accumulate`; codes of the output dtype."""
-        view = (-1,) + (1,) * (acc.ndim - 2)
-        total = acc.astype(np.int64) + self.q_b.reshape(view)
-        q = self.z_out + multiply_by_quantized_multiplier(total, self.M0.reshape(view), self.n.reshape(view))
-        return np.clip(q, self.lo, self.out_qp.qmax).astype(self.dtype)
+        last = np.moveaxis(acc, 1, -1)  # a view with the channels last, as the multiplier wants
+        total = last.astype(np.int64) + self.q_b
+        q = self.z_out + multiply_by_quantized_multiplier(total, self.M0, self.n)
+        return np.moveaxis(np.clip(q, self.lo, self.out_qp.qmax).astype(self.dtype), -1, 1)
 
     def forward(self, q):
         return self.requantize(self.accumulate(q))

@@ -23,14 +23,17 @@ import numpy as np
 
 from ..nn._checks import check_int
 
-__all__ = ["int_matmul", "exact_float_dtype", "xnor_matmul"]
+__all__ = ["int_matmul", "exact_float_dtype", "xnor_matmul", "check_int8_matrix"]
 
 _INT8_TYPES = (np.int8, np.uint8)
 
 
 def exact_float_dtype(k: int, amax: int, bmax: int):
-    """float32 if ``k*amax*bmax < 2**24``, float64 if ``< 2**53``, else None (not exact)."""
-    bound = int(k) * int(amax) * int(bmax)
+    """float32 if ``k*amax*bmax < 2**24``, float64 if ``< 2**53``, else None (not exact).
+
+    k, amax, bmax : non-negative integers (the inner dimension and the largest magnitudes).
+    """
+    bound = check_int(k, "k", low=0) * check_int(amax, "amax", low=0) * check_int(bmax, "bmax", low=0)
     if bound < 2**24:
         return np.float32
     if bound < 2**53:
@@ -38,7 +41,8 @@ def exact_float_dtype(k: int, amax: int, bmax: int):
     return None
 
 
-def _check_int8(x, name: str) -> np.ndarray:
+def check_int8_matrix(x, name: str) -> np.ndarray:
+    """A 2-D int8 or uint8 numpy array (8-bit codes), else ``TypeError``/``ValueError``."""
     if not isinstance(x, np.ndarray) or x.dtype.type not in _INT8_TYPES:
         got = x.dtype if isinstance(x, np.ndarray) else type(x).__name__
         raise TypeError(f"{name} must be an int8 or uint8 numpy array; got {got}. "
@@ -69,7 +73,7 @@ def int_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     float32 when ``K max|a| max|b| < 2**24``, else float64 (exact below 2**53); the sum
     must also fit int32 (``< 2**31``), which holds for every K below 131,072.
     """
-    a, b = _check_int8(a, "a"), _check_int8(b, "b")
+    a, b = check_int8_matrix(a, "a"), check_int8_matrix(b, "b")
     if a.shape[1] != b.shape[0]:
         raise ValueError(f"inner dimensions differ: a is {a.shape}, b is {b.shape}")
     K = a.shape[1]
