@@ -14,7 +14,7 @@ the argument and the value.  The good call itself must succeed.  Options, all op
     bad={"k": [Bad(0, "0")]}         more bad values for an argument (tokens: what the
                                      message must quote)
     keep=("x",)                      arguments not fuzzed (say why in a comment)
-    names={"x": ("input",)}          other words the message may call the argument by
+    aliases={"x": ("input",)}        other words the message may call the argument by
     valid={"T": ("nan", "inf")}      bad values (by label, see KINDS) that the argument takes
                                      by design (NaN in a layout operation): say why
     record="why"                     a plain result record (not validated; no cases)
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import inspect
 import tempfile
+import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -111,7 +112,7 @@ class Entry:
     kinds: dict = field(default_factory=dict)
     bad: dict = field(default_factory=dict)
     keep: tuple = ()
-    names: dict = field(default_factory=dict)
+    aliases: dict = field(default_factory=dict)
     record: str | None = None
     valid: dict = field(default_factory=dict)
     name: str = ""
@@ -120,9 +121,9 @@ class Entry:
 REGISTRY: dict[int, Entry] = {}
 
 
-def E(fn, /, *, kinds=None, bad=None, keep=(), names=None, record=None, valid=None, **kwargs) -> Entry:
+def E(fn, /, *, kinds=None, bad=None, keep=(), aliases=None, record=None, valid=None, **kwargs) -> Entry:
     """Register ``fn`` with a good call ``fn(**kwargs)`` (see the module docstring)."""
-    entry = Entry(fn, kwargs, dict(kinds or {}), dict(bad or {}), tuple(keep), dict(names or {}), record,
+    entry = Entry(fn, kwargs, dict(kinds or {}), dict(bad or {}), tuple(keep), dict(aliases or {}), record,
                   dict(valid or {}), f"{fn.__module__}.{fn.__qualname__}")
     if id(fn) in REGISTRY:
         raise ValueError(f"{entry.name} is registered twice")
@@ -215,15 +216,31 @@ E(formats.symmetric_quantize, w=W, bits=8, scale=1.0, per_channel=False, kinds={
 E(formats.symmetric_dequantize, q=Q8, scale=1.0, bits=8, dtype=np.float32, kinds={"scale": "positive"})
 
 # -- grading
+
+
+# -- grading
 E(grading.Check, function="f", reference=np.sum, args=lambda: None,
   record="a record the exercise modules build")
-R(grading.Result, "a record returned by grade_module")
-E(grading.allclose, expected=np.ones(3), got=np.ones(3), rtol=1e-5, atol=1e-6, kinds={"rtol": "nonnegative",
-  # compares anything a student returns: False, not an error
-  "atol": "nonnegative"}, keep=("expected", "got"))
-E(grading.grade_module, module=np, checks=[], max_examples=1)
-E(grading.load_student_module, path=EXERCISE, record="imports (runs) a student's file")
-E(grading.check_file, path=EXERCISE, max_examples=1, record="grades a file (tests/test_grading.py)")
+R(grading.Mistake, "a record the exercise modules build")
+R(grading.Difference, "a record returned by difference")
+R(grading.Failure, "a record in a Result")
+R(grading.Result, "a record returned by grade_function")
+R(grading.Submission, "a record returned by grade_submission")
+R(grading.GraderError, "an exception class")
+R(grading.CallTimeout, "an exception class")
+R(grading.WorkerDied, "an exception class")
+E(grading.difference, expected=np.ones(3), got=np.ones(3), rtol=1e-5, atol=1e-6, dtype="kind",
+  kinds={"rtol": "nonnegative", "atol": "nonnegative"}, keep=("expected", "got"))  # any answer: a Difference
+E(grading.show, value=np.ones(3), keep=("value",))  # shows any value
+E(grading.checks_for, exercise="ex01_pruning")
+E(grading.exercise_for, path=EXERCISE, exercise="ex01_pruning")
+R(grading.exercise_names, "no arguments")
+E(grading.InProcess, namespace=types.SimpleNamespace(f=np.sum), record="wraps trusted functions")
+E(grading.StudentProcess, path=EXERCISE, record="imports (runs) a student's file in a worker process")
+E(grading.grade_function, student=None, check=None, record="grades one function (tests/test_grading*.py)")
+E(grading.grade_submission, path=EXERCISE, exercise="ex01_pruning",
+  record="grades a file in a worker process")
+E(grading.check_files, paths=[EXERCISE], record="grades files (tests/test_grading*.py)")
 
 # -- lowrank
 E(lowrank.svd_truncate, W=W, rank=2)
@@ -273,7 +290,8 @@ R(metrics.thread_settings, "no arguments")
 
 # -- pipeline and plots
 R(pipeline.TourContext, "a record the tour builds")
-E(pipeline.measure, model=MLP, method="float", ctx=CTX, fmt="fp32", latency_batch=2, kinds={"fmt": "format"})
+E(pipeline.measure, model=MLP, method="float", ctx=CTX, fmt="fp32", latency_batch=2,
+  kinds={"fmt": "format", "method": "name"})
 E(pipeline.report, rows=[ROW], fmt="markdown")
 E(pipeline.tour, quick=True, seed=0, record=SLOW)
 E(pipeline.make_figures, outdir="figures", quick=True, record=SLOW)
@@ -379,3 +397,92 @@ E(combine.estimated_losses, table=combine.sensitivity(MLP, X, Y, sparsities=(0.5
   options=combine.option_grid((0.5,), (8,)))
 E(combine.greedy_path, sizes=np.array([[10.0, 5.0]]), losses=np.array([[0.0, 1.0]]), eps=1e-3,
   kinds={"eps": "positive"})
+
+# -- merged later: second-order pruning, N:M, lottery tickets (issue 12)
+H3 = np.eye(4) * 2.0 + 0.1
+E(lowrank.cp_als_step, T=T3, factors=[np.ones((3, 1)), np.ones((4, 1)), np.ones((2, 1))], mode=1)
+E(metrics.layer_macs, layer=FC, x_shape=(4,))
+E(pipeline.evaluate_file, path=IDX, record="loads a saved model file (test_formats_hostile.py, test_cli.py)")
+E(pipeline.title, ctx=CTX)
+E(prune.accuracy_without_retraining, model=MLP, calibration=(X, Y), test=(X, Y), sparsities=(0.5,),
+  methods=("magnitude",))
+E(prune.flat_weights, model=MLP, include=("weight",))
+E(prune.full_hessian, model=mlp().to(np.float64), X=X.astype(np.float64), y=Y, include=("weight",), h=1e-4,
+  kinds={"h": "positive"})
+E(prune.gauss_newton_matrix, model=mlp().to(np.float64), X=X.astype(np.float64), include=("weight",))
+E(prune.hessian_by_loss_differences, model=mlp().to(np.float64), X=X.astype(np.float64), y=Y,
+  pairs=[(0, 1)], include=("weight",), h=1e-3, kinds={"h": "positive"})
+E(prune.inverse_hessian_cholesky, H=H3)
+E(prune.layer_hessian, layer=FC, x=X, damp=0.01, batch_size=4, kinds={"damp": "nonnegative"})
+E(prune.layer_inputs, model=MLP, X=X, names=["fc1"], batch_size=4)
+E(prune.lottery_ticket, model_fn=mlp, X=X, y=Y, rate=0.5, rounds=1, rewind_to=0, epochs=1, lr=0.1,
+  momentum=0.0,
+  batch_size=4, scope="global", include=("weight",), controls=False, rng=0, validation=(X, Y),
+  kinds={"rate": "fraction", "lr": "positive", "momentum": "fraction"})
+E(prune.nm_mask, w=W, n=2, m=4)
+E(prune.nm_mask_from_scores, scores=np.abs(W), n=2, m=4)
+E(prune.obs_update, w=np.ones(4), H_inv=np.linalg.inv(H3), q=1)
+E(prune.parse_pattern, pattern="2:4")
+E(prune.prune_at_init, model_fn=mlp, X=X, y=Y, sparsity=0.5, method="snip", batch=4, epochs=1, lr=0.1,
+  momentum=0.0, batch_size=4, rng=0, validation=(X, Y),
+  kinds={"sparsity": "fraction", "lr": "positive", "momentum": "fraction"})
+E(prune.prune_oneshot, model=MLP, method="magnitude", sparsity=0.5, calibration=(X, Y),
+  kinds={"sparsity": "fraction"})
+E(prune.prune_survivors, model=MLP, masks={"fc1.weight": np.ones((3, 4), bool),
+  "fc2.weight": np.ones((2, 3), bool)},
+  rate=0.5, scope="global", include=("weight",), kinds={"rate": "fraction"},
+  valid={"masks": ("none",)})  # None: every weight survives so far
+E(prune.random_masks, masks={"fc1.weight": np.ones((3, 4), bool)}, rng=0)
+E(prune.removal_comparison, model=Sequential(fc=Linear(4, 2, rng=0)).to(np.float64),
+  X=X.astype(np.float64), y=Y, ks=[1, 2],
+  include=("weight",), damp=1e-3, h=1e-4, kinds={"damp": "nonnegative", "h": "positive"})
+E(prune.set_flat_weights, model=MLP, theta=np.zeros(18, np.float32), include=("weight",))
+E(prune.snip_masks, model=MLP, X=X, y=Y, sparsity=0.5, include=("weight",), apply=True,
+  kinds={"sparsity": "fraction"})
+E(prune.sparsegpt, model=MLP, X=X, sparsity=0.5, blocksize=2, damp=0.01, kinds={"sparsity": "fraction",
+  "damp": "nonnegative"})
+E(prune.sparsegpt_prune, W=W.astype(np.float64), H=H3, sparsity=0.5, blocksize=2,
+  kinds={"sparsity": "fraction"})
+E(prune.train_masked, model=MLP, masks={"fc1.weight": np.ones((3, 4), bool)}, X=X, y=Y, epochs=1, lr=0.1,
+  momentum=0.0, batch_size=4, rng=0, kinds={"lr": "positive", "momentum": "fraction"},
+  valid={"masks": ("none",)})  # None: train the dense model
+
+# -- merged later: GPTQ, AdaRound, equalization, activation quantization, LSQ, PACT, XNOR (issue 13)
+_V = np.zeros((3, 4))
+_FLOOR, _STEP = np.floor(W / 0.1).astype(np.float64), np.full((3, 1), 0.1)
+_ADA_CACHE = quantize.adaround_loss_forward(_V, W.astype(np.float64), _FLOOR, _STEP, np.eye(4), 2.0, 0.01)[1]
+_LSQ_CACHE = quantize.lsq_forward(X, 0.1, 8, 7)[1]
+_PACT_CACHE = quantize.pact_forward(X, 1.0, 4)[1]
+E(quantize.ActQuant, bits=8, method="minmax", momentum=0.01, percentile=99.0, kinds={"momentum": "fraction"})
+E(quantize.Observer, method="minmax", momentum=0.01, percentile=99.0, max_samples=100,
+  kinds={"momentum": "fraction"})
+E(quantize.XnorLinear, layer=FC)
+E(quantize.XnorConv2d, layer=CONV)
+E(quantize.adaround, model=MLP, X=X, bits=4, per_channel=True, iters=2, lam=0.01, lr=0.01,
+  kinds={"lam": "nonnegative", "lr": "positive"})
+E(quantize.adaround_loss_forward, V=_V, w=W.astype(np.float64), floor=_FLOOR, step=_STEP, Hx=np.eye(4),
+  beta=2.0, lam=0.01, kinds={"beta": "positive", "lam": "nonnegative"})
+E(quantize.adaround_loss_backward, dout=1.0, cache=_ADA_CACHE, keep=("cache",))  # the forward's own
+E(quantize.bias_correction, float_model=MLP, quant_model=quantize.quantize_weights(MLP, "int8"), X=X)
+E(quantize.calibrate_activations, model=quantize.prepare_qat(mlp(), "int8", activations=True), X=X,
+  batch_size=4)
+E(quantize.cle_scales, r1=np.ones(3), r2=np.full(3, 4.0))
+E(quantize.convert_xnor, model=quantize.prepare_xnor(mlp()))
+E(quantize.entropy_threshold, x=np.abs(X), levels=128, bins=2048)
+E(quantize.equalize, model=MLP, iterations=1)
+E(quantize.gptq, model=MLP, X=X, bits=4, per_channel=True, damp=0.01, act_order=False, blocksize=2,
+  kinds={"damp": "nonnegative"})
+E(quantize.gptq_column_update, w=W.astype(np.float64), U=quantize.gptq_hessian_inverse(H3), j=1,
+  w_hat_j=np.zeros(3))
+E(quantize.gptq_hessian_inverse, H=H3)
+E(quantize.gptq_quantize, W=W.astype(np.float64), H=H3, bits=4, per_channel=True, act_order=False,
+  blocksize=2)
+E(quantize.lsq_forward, x=X, step=0.1, Qn=8, Qp=7, grad_scale=1.0, kinds={"step": "positive",
+  "grad_scale": "positive"},
+  valid={"step": ("list",)})  # step may be the learnable (1,) parameter
+E(quantize.lsq_backward, dout=np.ones(X.shape, np.float32), cache=_LSQ_CACHE, keep=("cache",))
+E(quantize.pact_forward, x=X, alpha=1.0, bits=4, signed=False, kinds={"alpha": "positive"},
+  valid={"alpha": ("list",)})  # alpha may be the learnable (1,) parameter
+E(quantize.pact_backward, dout=np.ones(X.shape, np.float32), cache=_PACT_CACHE, keep=("cache",))
+E(quantize.prepare_xnor, model=MLP, layer_types=(Linear, Conv2d))
+E(quantize.rectified_sigmoid, V=_V)

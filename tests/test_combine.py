@@ -195,6 +195,13 @@ def test_greedy_path_by_hand():
     assert greedy_path(sizes, losses, eps=0.01) == [(0, 0), (0, 1), (1, 1), (2, 1)]
 
 
+def test_greedy_path_ties_go_to_the_first_layer_then_the_first_option():
+    # two layers with the same move: the first layer moves first
+    assert greedy_path([[10, 5], [10, 5]], [[0, 1], [0, 1]], eps=0.01) == [(0, 0), (1, 0), (1, 1)]
+    # two options with the same score in one layer: the first option
+    assert greedy_path([[10, 6, 2]], [[0, 1, 2]], eps=0.01) == [(0,), (1,), (2,)]
+
+
 @given(st.integers(1, 4), st.integers(1, 6), st.integers(0, 2**32 - 1))
 def test_greedy_path_sizes_strictly_decrease(layers, options, seed):
     rng = np.random.default_rng(seed)

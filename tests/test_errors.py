@@ -14,6 +14,7 @@ from minicompress.nn import _checks as C
 from minicompress.nn import functional as F
 from minicompress.nn.gradcheck import numerical_gradient, relative_error
 from minicompress.nn.models import LeNet300_100
+from minicompress.nn.module import check_module
 from minicompress.prune import iterative_prune
 from minicompress.quantize import affine_params, calibrate, quantize_affine, zero_point_matmul
 
@@ -408,9 +409,9 @@ def test_case_20_no_zero_point_is_truncated_and_no_shape_is_broadcast():
     (lambda: C.check_bool("no", "per_channel"), TypeError,
      "per_channel must be True or False; got 'no' \\(str\\)"),
     (lambda: C.check_bool(1, "flag"), TypeError, "flag must be True or False; got 1 \\(int\\)"),
-    (lambda: C.check_module(None), TypeError,
+    (lambda: check_module(None), TypeError,
      "model must be a minicompress Module .* got None \\(NoneType\\)"),
-    (lambda: C.check_module("net", "teacher"), TypeError,
+    (lambda: check_module("net", "teacher"), TypeError,
      "teacher must be a minicompress Module .* 'net' \\(str\\)"),
     (lambda: C.check_float_dtype(np.int16), TypeError, "dtype must be a floating dtype .* got int16"),
     (lambda: C.check_float_dtype("nonsense"), TypeError, "dtype must be a floating dtype such as np.float32"),

@@ -86,6 +86,22 @@ def test_csr_wide_matrix_needs_16_bit_column_indices():
     assert enc.arrays["indices"].dtype == np.uint16 and enc.payload_bits == 32 + 16 + 3 * 8
 
 
+@pytest.mark.parametrize("shape,index_bits,pointer_bits", [
+    ((1, 256), 8, 16),   # 256 columns: index 255 still fits 8 bits; 256 non-zeros: pointers 16
+    ((2, 128), 8, 16),   # 256 non-zeros over two rows
+    ((1, 255), 8, 8),
+    ((1, 257), 16, 16),
+])
+def test_csr_index_widths_at_the_8_bit_edge(shape, index_bits, pointer_bits):
+    w = np.arange(1, np.prod(shape) + 1, dtype=np.float32).reshape(shape)
+    enc = F.encode(w, "csr")
+    assert bits_equal(F.decode(enc), w)  # a one-off width would wrap an index and break this
+    m, k = shape
+    z = w.size
+    # header: 2 dims, z and the value bits (0: float32 as they are), 32 bits each
+    assert F.size_bits(w, "csr") == 128 + 32 * z + index_bits * z + pointer_bits * (m + 1)
+
+
 # ----------------------------------------------------------------------------- bitmask
 @given(sparse_float32())
 def test_bitmask_round_trip_bit_exact_and_closed_form(w):

@@ -115,6 +115,7 @@ KINDS = {
     "nonnegative": lambda good: _floats([Bad(-1.0, "-1", "negative")]),
     "choice": _choices,
     "format": _choices,
+    "name": lambda good: [b for b in _choices(good) if b.label != "unknown"],  # any string is a name
     "rng": lambda good: [NONE, Bad("seed", "'seed'", "str"), Bad(2.5, "2.5", "float"),
                          Bad(-1, "-1", "negative"), Bad(True, "True", "bool"),
                          Bad(np.random.RandomState(0), "RandomState", "legacy")],
@@ -259,7 +260,7 @@ def run_case(case: Case) -> tuple[str, str]:
         call(entry, case.arg, bad.value)
     except (ValueError, TypeError) as err:
         message = str(err)
-        names = (case.arg, *entry.names.get(case.arg, ()))
+        names = (case.arg, *entry.aliases.get(case.arg, ()))
         if _names_argument(message, names) and any(t in message for t in _value_tokens(bad)):
             return "named", message
         return "vague", f"{type(err).__name__}: {message}"

@@ -1,5 +1,5 @@
-"""CP decomposition (section 3.4.1): cp_to_tensor's closed form, CP-ALS recovers an
-exactly low-rank tensor, determinism, bad input."""
+"""CP decomposition (section 3.4.1): cp_to_tensor's closed form, one ALS step solves its
+least-squares problem, CP-ALS recovers an exactly low-rank tensor, determinism, bad input."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from minicompress.lowrank import cp_als, cp_to_tensor
+from minicompress.lowrank import cp_als, cp_als_step, cp_to_tensor, khatri_rao, unfold
 
 
 def coherence(A):
@@ -132,3 +132,42 @@ def test_cp_of_an_empty_tensor_is_refused():
         cp_als(np.ones((2, 2)), 1, init=1)
     with pytest.raises(TypeError, match="factors must be a list or tuple of matrices"):
         cp_to_tensor(np.ones(1), np.ones((2, 1)))
+
+
+# ----------------------------------------------------------------------------- one ALS step
+def test_cp_als_step_by_hand():
+    # T = a o b o c: with b and c exact, the least-squares a is a itself (the scale of b and
+    # c moves into it: (b.b)(c.c) / ((b.b)(c.c)) = 1)
+    a, b, c = np.array([1.0, 2.0]), np.array([1.0, -1.0, 2.0]), np.array([2.0, 1.0])
+    T = np.einsum("i,j,k->ijk", a, b, c)
+    A = cp_als_step(T, [np.ones((2, 1)), b[:, None], c[:, None]], 0)
+    np.testing.assert_allclose(A.ravel(), a, rtol=1e-12)
+    A = cp_als_step(T, [np.ones((2, 1)), 2 * b[:, None], c[:, None]], 0)
+    np.testing.assert_allclose(A.ravel(), a / 2, rtol=1e-12)
+
+
+@given(hnp.array_shapes(min_dims=2, max_dims=4, min_side=1, max_side=4), st.integers(1, 3),
+       st.integers(0, 3), st.integers(0, 2**32 - 1))
+def test_cp_als_step_solves_the_normal_equations(shape, R, mode, seed):
+    # A_n minimises ||T - [[A_0, ..., A_n, ...]]||: its residual is orthogonal to the
+    # Khatri-Rao columns, R_(n) (A_{N-1} kr ... kr A_0, skipping n) = 0
+    mode = mode % len(shape)
+    rng = np.random.default_rng(seed)
+    T = rng.standard_normal(shape)
+    factors = [rng.standard_normal((n, R)) for n in shape]
+    kr = khatri_rao([F for k, F in enumerate(factors) if k != mode][::-1])
+    assume(np.linalg.cond(kr.T @ kr) < 1e6)  # round-off grows with the conditioning
+    A = cp_als_step(T, factors, mode)
+    assert A.shape == (shape[mode], R)
+    factors[mode] = A
+    residual = unfold(T - cp_to_tensor(np.ones(R), factors), mode)
+    assert np.abs(residual @ kr).max() <= 1e-8 * (1.0 + np.abs(unfold(T, mode) @ kr).max())
+
+
+def test_cp_als_step_bad_input():
+    with pytest.raises(ValueError, match="one matrix per axis"):
+        cp_als_step(np.ones((2, 2)), [np.ones((2, 1))], 0)
+    with pytest.raises(ValueError, match=r"factors\[k\] must be"):
+        cp_als_step(np.ones((2, 3)), [np.ones((2, 1)), np.ones((2, 1))], 0)
+    with pytest.raises(ValueError, match="mode must be <= 1"):
+        cp_als_step(np.ones((2, 3)), [np.ones((2, 1)), np.ones((3, 1))], 2)

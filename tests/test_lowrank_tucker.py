@@ -108,6 +108,17 @@ def test_hooi_improves_on_hosvd_for_a_random_tensor():
     assert e_hooi < e_hosvd - 1e-3
 
 
+def test_hooi_keeps_sweeping_until_it_converges():
+    # one sweep is not the end: on this tensor the later sweeps still raise ||G||, and the
+    # result is a fixed point (one more sweep changes nothing)
+    T = np.random.default_rng(3).standard_normal((6, 6, 6))
+    one = np.linalg.norm(hooi(T, (2, 2, 2), n_iter=1, tol=0.0)[0])
+    many, factors = hooi(T, (2, 2, 2), n_iter=200, tol=0.0)
+    again = np.linalg.norm(hooi(T, (2, 2, 2), n_iter=201, tol=0.0)[0])
+    assert np.linalg.norm(many) > one + 1e-6
+    assert again == pytest.approx(np.linalg.norm(many), rel=1e-9)
+
+
 def test_tucker_error_by_hand():
     # diag(3, 2, 1) at ranks (2, 2): the core keeps 3 and 2, the error is the dropped 1
     T = np.diag([3.0, 2.0, 1.0])

@@ -62,6 +62,16 @@ def test_soft_threshold_hand_cases():
     assert soft_threshold(np.float32([2.5]), 1.0).dtype == np.float32
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_soft_threshold_zeros_are_never_negative_zero(dtype):
+    # sign(w) * max(|w| - t, 0) is -0.0 for a negative w with |w| <= t; the library returns +0.0
+    w = np.array([-0.5, -1.0, -0.0, 0.3, -3.0], dtype=dtype)
+    x = soft_threshold(w, 1.0)
+    assert x.dtype == dtype
+    np.testing.assert_array_equal(x, [0, 0, 0, 0, -2])
+    assert not np.signbit(x[:4]).any()
+
+
 @given(arrays(small_shapes()), st.floats(0.0, 100.0))
 def test_soft_threshold_is_the_closed_form_minimiser(v, t):
     """x* = argmin 1/2 (x - v)^2 + t|x| : compare with the objective at x* +- eps and at 0."""
@@ -96,6 +106,16 @@ def test_proximal_l1_makes_exact_zeros_the_subgradient_does_not(rng):
         zeros[type(hook).__name__] = np.count_nonzero(model.fc1.params["weight"] == 0)
     assert zeros["L1Penalty"] == 0
     assert zeros["ProximalL1"] >= 10  # most of the 18 weights on the 9 useless features
+
+
+def test_proximal_l1_steps_by_lr_times_lam():
+    # ISTA: w <- soft_threshold(w, lr * lam), here a threshold of 0.1 * 0.5 = 0.05
+    model = MLP([3, 1], rng=0)
+    model.fc1.params["weight"][...] = [[0.04, -0.3, 0.6]]
+    model.fc1.params["bias"][...] = [0.02]
+    ProximalL1(0.5, lr=0.1).after_step(model)
+    np.testing.assert_allclose(model.fc1.params["weight"], [[0.0, -0.25, 0.55]], rtol=1e-6)
+    np.testing.assert_array_equal(model.fc1.params["bias"], np.float32(0.02))  # weights only, by default
 
 
 def test_bad_input():

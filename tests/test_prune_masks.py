@@ -114,6 +114,19 @@ def test_masking_the_gradient_alone_lets_stale_momentum_revive(rng):
     assert np.count_nonzero(model.fc1.params["weight"][~masks["fc1.weight"]]) > 0
 
 
+def test_mask_hook_zeroes_the_gradients_of_pruned_weights_only():
+    # after_backward by itself: the optimizer must see no gradient for a pruned weight (else
+    # momentum and Adam's moments build up for weights that no longer exist)
+    model = MLP([3, 2], rng=0)
+    mask = np.array([[True, False, True], [False, True, True]])
+    for _, g in model.named_gradients():
+        g[...] = 1.0
+    MaskHook({"fc1.weight": mask}).after_backward(model)
+    grads = dict(model.named_gradients())
+    np.testing.assert_array_equal(grads["fc1.weight"], mask.astype(np.float32))
+    np.testing.assert_array_equal(grads["fc1.bias"], 1.0)  # not masked: untouched
+
+
 @pytest.mark.slow
 def test_han_target_lenet300_90_percent(trained_lenet300, mnist):
     """Han et al. 2015 shape: 10x fewer weights, fine-tuned at lr/10, loses <= 1.0 point.

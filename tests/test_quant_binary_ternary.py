@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 
+from minicompress import formats
 from minicompress.quantize import (
     binarize,
     binarize_scaled,
@@ -106,6 +107,15 @@ def test_ternarize_per_channel_matches_rows(w):
         t_c, a_c = ternarize(w[c])
         np.testing.assert_array_equal(t[c], t_c)
         assert alpha[c] == pytest.approx(a_c)
+
+
+def test_ternarize_per_channel_all_zero_channel_is_zero_not_nan():
+    w = np.array([[0.0, 0.0, 0.0], [1.0, -2.0, 0.5]])
+    t, alpha = ternarize(w, per_channel=True)
+    np.testing.assert_array_equal(t, [[0, 0, 0], [1, -1, 0]])  # row 1: delta = 0.7 * 7/6
+    np.testing.assert_array_equal(alpha, [0.0, 1.5])
+    w = np.array([[0.0, 0.0], [0.5, -0.5]], np.float32)  # already ternary: stored exactly
+    assert np.array_equal(formats.decode(formats.encode(w, "ternary", per_channel=True)), w)
 
 
 # ----------------------------------------------------------------------------- packing

@@ -44,6 +44,22 @@ def test_fake_quantize_with_zero_point():
     np.testing.assert_array_equal(cache, [False, True, True, True, True, False])
 
 
+@pytest.mark.parametrize("scheme", ["binary", "ternary", "int8"])
+def test_qat_window_passes_the_gradient_at_its_closed_ends(scheme):
+    # |w| = 1 (binary, ternary) or |w| = scale = max|w| of its channel (int8) is inside the
+    # window: a weight that ShadowClip has just clipped to +-1 must still be able to move
+    base = Linear(3, 2, rng=0, dtype=np.float64)
+    base.params["weight"][...] = [[1.0, -1.0, 0.5], [-1.0, 0.25, 1.5]]
+    layer = QATLinear(base, scheme)
+    layer.forward(np.ones((1, 3)))
+    layer.backward(np.ones((1, 2)))
+    passed = layer.grads["weight"] != 0
+    if scheme == "int8":
+        np.testing.assert_array_equal(passed, True)  # every |w| <= its channel's max|w|
+    else:
+        np.testing.assert_array_equal(passed, [[True, True, True], [True, True, False]])
+
+
 @given(seeded_normal((60,)), st.floats(0.05, 1.0), st.integers(-3, 3))
 def test_ste_is_the_exact_indicator_of_the_clipping_window(x, scale, z):
     x = 3 * x

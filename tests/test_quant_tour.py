@@ -7,7 +7,8 @@ import pytest
 
 from minicompress.baselines import baseline
 from minicompress.experiments import quantization
-from minicompress.pipeline import SECTIONS, TourContext, measure, report
+from minicompress.experiments.scaffold import TourContext, measure
+from minicompress.pipeline import SECTIONS, report
 
 
 @pytest.fixture

@@ -33,10 +33,10 @@ from ..nn._checks import (
     check_dict,
     check_float,
     check_int,
-    check_module,
     check_rng,
     check_sequence,
 )
+from ..nn.module import check_module
 from .plan import LayerPlan, compress
 from .sensitivity import (
     DEFAULT_BITS,

@@ -26,8 +26,9 @@ import numpy as np
 
 from ..formats import compress_layer
 from ..lowrank import factorize_conv, factorize_linear
-from ..nn import SGD, Conv2d, Linear, Sequential, fit
-from ..nn._checks import check_bool, check_choice, check_float, check_int, check_module, check_rng
+from ..nn import SGD, Linear, Sequential, fit
+from ..nn._checks import check_bool, check_choice, check_float, check_int, check_rng
+from ..nn.calibration import weight_layer_names
 from ..prune import MaskHook, apply_masks, magnitude_mask, scope_masks
 from .storage import FLOAT_BITS, check_plan_bits, check_storage, compress_weight
 
@@ -61,12 +62,6 @@ class LayerPlan:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-def weight_layer_names(model) -> list[str]:
-    """Dotted names of every Linear and Conv2d of ``model``, in forward order."""
-    check_module(model)
-    return [n for n, m in model.named_modules() if n and isinstance(m, (Linear, Conv2d))]
 
 
 def _check_plan(model, plan) -> dict[str, LayerPlan]:

@@ -16,7 +16,8 @@ import numpy as np
 
 from .. import metrics
 from ..formats.symmetric import symmetric_round_trip
-from ..nn._checks import check_bits, check_bool, check_float, check_module, check_ndarray, check_rng
+from ..nn._checks import check_bits, check_bool, check_float, check_ndarray, check_rng
+from ..nn.module import check_module
 from ..prune import magnitude_mask
 from .plan import weight_layer_names
 

@@ -17,21 +17,24 @@ raw            n values in their own dtype (int32, int8, float32...)       yes
 int            8*ceil(n*b/8) + 32c: b-bit codes, formula 4.2.2             no
 int8           the same at b = 8, one scale (the text's INT8)              no
 int8_channel   the same at b = 8, one scale per output channel             no
+int_group      8*ceil(n*b/8) + 32 m k/g: a scale per row and group of g    no
 binary         8*ceil(n/8) + 32c   (1 bit per weight, w = +-alpha)         yes*
 ternary        8*ceil(2n/8) + 32c  (2 bits per weight, {-a, 0, +a})        yes*
 bitmask        8*ceil(n/8) + the z values (float, or b-bit codes + 32c)    yes
 csr            the z values + z*i + (m+1)*p (i, p: 8/16/32-bit indices)    yes
+nm             n values per group of m + ceil(log2 C(m, n)) position bits   yes
+               per group (or ceil(log2 m) per value): N:M sparsity
 lowrank        32 r (m + k): factors A @ B                                 no
 =============  ==========================================================  ========
 
 (*) for arrays that already are binary / ternary.  The modules: :mod:`.encoding` (the
 Encoding and the registry), :mod:`.symmetric` (the quantizer), :mod:`.packing` (bits to
-bytes), :mod:`.dense`, :mod:`.codes`, :mod:`.sparse`, :mod:`.lowrank` (the formats),
-:mod:`.encoded` and :mod:`.layers` (the stored-weight layers), :mod:`.io` (save/load) and
-:mod:`.npz` (reading a file's declarations before its data).
+bytes), :mod:`.dense`, :mod:`.codes`, :mod:`.groups`, :mod:`.sparse`, :mod:`.nm`, :mod:`.lowrank`
+(the formats), :mod:`.encoded` and :mod:`.layers` (the stored-weight layers), :mod:`.io`
+(save/load) and :mod:`.npz` (reading a file's declarations before its data).
 """
 
-from . import codes, dense, lowrank, sparse  # noqa: F401  (each registers its formats)
+from . import codes, dense, groups, lowrank, nm, sparse  # noqa: F401  (each registers its formats)
 from .encoding import FORMATS, Encoding, decode, encode, matrix_view, size_bits, smallest
 from .io import load_model, model_encodings, save_model
 from .layers import (

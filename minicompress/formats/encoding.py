@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..nn._checks import _describe, check_finite, check_sequence
+from ..nn._checks import _describe, check_finite, check_sequence, check_shape
 
 __all__ = ["Encoding", "Format", "register", "get_format", "FORMATS", "encode", "decode",
            "size_bits", "smallest", "matrix_view", "index_dtype", "header", "channels",
@@ -142,10 +142,7 @@ def header(shape, *extra) -> np.ndarray:
 
 def matrix_view(shape) -> tuple[int, int]:
     """The 2-D view formats use: ``(shape[0], prod(shape[1:]))``; 1-D and 0-D -> ``(1, n)``."""
-    if not isinstance(shape, (tuple, list)) or not all(
-            isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d >= 0 for d in shape):
-        raise TypeError(f"shape must be a tuple of integers >= 0, such as w.shape; got {_describe(shape)}")
-    shape = tuple(int(d) for d in shape)
+    shape = check_shape(shape)
     if len(shape) <= 1:
         return 1, int(np.prod(shape, dtype=np.int64))
     return shape[0], int(np.prod(shape[1:], dtype=np.int64))

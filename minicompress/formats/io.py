@@ -24,7 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..nn._checks import check_module, check_parameter_value
+from ..nn._checks import check_parameter_value
+from ..nn.module import check_module
 from .encoded import Encoded
 from .encoding import Encoding, check_parts, decode, encode, get_format, parse_header
 from .npz import NpzReader

@@ -21,7 +21,9 @@ Beyond what the text writes (it leaves all of these open):
   **a float32**, the precision it is stored in: the codes computed in memory are exactly
   the ones a saved model reloads.  The default ``max|w|`` is exact for float16 and float32
   weights; for float64 ones it is rounded *up* to the next float32, so ``|w| <= scale``
-  still holds (a given scale is rounded to nearest);
+  still holds (a given scale is rounded to nearest), and ``max|w|`` still maps to
+  ``+-qmax`` unless it lies below float32's normal range (1.2e-38), where the rounding is
+  coarse and every code may be 0;
 * the result is **clipped** to ``[-qmax, qmax]`` (symmetric: -128 is never used, so
   ``q(-w) = -q(w)`` exactly), which matters only when ``scale`` is smaller than ``max|w|``;
 * ``round`` is ``np.rint``: round **half to even** (``round(0.5) = 0``, ``round(1.5) = 2``),

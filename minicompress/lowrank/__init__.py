@@ -8,7 +8,7 @@
 - :mod:`.snippet`: the text's 3.4.2 snippet, transcribed, and what it really computes
 """
 
-from .cp import cp_als, cp_to_tensor
+from .cp import cp_als, cp_als_step, cp_to_tensor
 from .layers import (
     break_even_rank,
     factorize_conv,
@@ -25,7 +25,7 @@ from .tucker import hooi, hosvd, tucker_error, tucker_to_tensor
 __all__ = [
     "svd_truncate", "rank_for_energy", "factorize_linear", "factorize_conv",
     "unfold", "fold", "mode_dot", "hosvd", "hooi", "tucker_to_tensor",
-    "cp_als", "cp_to_tensor", "tucker2_conv",
+    "cp_als", "cp_als_step", "cp_to_tensor", "tucker2_conv",
     "rank_for_budget", "break_even_rank", "factorized_num_params", "weight_matrix",
     "svd", "svd_flip", "TruncatedSVD", "multi_mode_dot", "khatri_rao", "tucker_error",
 ]

@@ -23,7 +23,7 @@ from ..nn._scaling import pow2_scale, stable_norm
 from .svd import svd
 from .tensor import fold, khatri_rao, unfold
 
-__all__ = ["cp_als", "cp_to_tensor"]
+__all__ = ["cp_als", "cp_als_step", "cp_to_tensor"]
 
 #: A relative error this small is an exact fit to float64 rounding; restarts stop there.
 EXACT = 1e-12
@@ -76,18 +76,56 @@ def _init_factors(T, rank, init, rng):
     return factors
 
 
+def _als_step(T, factors, n):
+    others = [factors[k] for k in range(T.ndim) if k != n]
+    gram = np.ones((others[0].shape[1],) * 2)
+    for A in others:
+        gram *= A.T @ A
+    mttkrp = unfold(T, n) @ khatri_rao(others[::-1])
+    return np.linalg.lstsq(gram.T, mttkrp.T, rcond=None)[0].T  # A = mttkrp gram^+
+
+
+def cp_als_step(T, factors, mode: int) -> np.ndarray:
+    """One ALS update of CP (Kolda & Bader 2009, section 3.4): the least-squares factor of
+    ``mode`` with the other factors fixed,
+
+        A_n = T_(n) (A_{N-1} kr ... kr A_{n+1} kr A_{n-1} kr ... kr A_0) V^+,
+        V = hadamard_{k != n} A_k^T A_k      (an R x R matrix; ^+ the pseudo-inverse)
+
+    (kr is the Khatri-Rao product in the order that matches the Kolda-Bader unfolding).
+
+    Parameters
+    ----------
+    T : (I_0, ..., I_{N-1}) array, N >= 2
+    factors : list of N (I_k, R) matrices (``factors[mode]`` is not used)
+    mode : n in [0, N)
+
+    Returns
+    -------
+    A_n : (I_n, R) float64, not normalised (:func:`cp_als` moves its column norms into the
+        weights).  The minimum-norm solution when V is singular.
+    """
+    T = check_array(T, "T", finite=True).astype(np.float64)
+    mode = check_int(mode, "mode", low=0, high=T.ndim - 1)
+    factors = check_sequence(factors, "factors", "matrices")
+    if T.ndim < 2 or len(factors) != T.ndim:
+        raise ValueError(f"factors must hold one matrix per axis of T (shape {T.shape}); got {len(factors)}")
+    factors = [check_array(A, f"factors[{k}]", ndim=2).astype(np.float64) for k, A in enumerate(factors)]
+    R = factors[0].shape[1]
+    bad = [k for k, A in enumerate(factors) if A.shape != (T.shape[k], R)]
+    if bad:
+        raise ValueError(f"factors[k] must be (T.shape[k], R) = ({T.shape[bad[0]]}, {R}); got "
+                         f"{[A.shape for A in factors]}")
+    return _als_step(T, factors, mode)
+
+
 def _als(T, factors, n_iter, tol):
     norm_T = stable_norm(T)
     weights = np.ones(factors[0].shape[1])
     errors = []
     for _ in range(n_iter):
         for n in range(T.ndim):
-            others = [factors[k] for k in range(T.ndim) if k != n]
-            gram = np.ones((weights.size, weights.size))
-            for A in others:
-                gram *= A.T @ A
-            mttkrp = unfold(T, n) @ khatri_rao(others[::-1])
-            A = np.linalg.lstsq(gram.T, mttkrp.T, rcond=None)[0].T  # A = mttkrp gram^+
+            A = _als_step(T, factors, n)
             weights = np.linalg.norm(A, axis=0)
             factors[n] = A / np.where(weights == 0, 1.0, weights)
         errors.append(stable_norm(T - cp_to_tensor(weights, factors)) / norm_T)

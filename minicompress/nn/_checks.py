@@ -11,9 +11,9 @@ import numbers
 import numpy as np
 
 __all__ = ["as_array", "check_array", "check_int", "check_float", "check_finite", "check_rng", "check_bool",
-           "check_module", "check_float_dtype", "check_callable", "check_choice", "check_ndarray",
+           "check_float_dtype", "check_callable", "check_choice", "check_ndarray",
            "check_same_shape", "check_parameter_value", "check_sequence", "check_names", "check_types",
-           "check_dict", "check_str", "described", "check_weights", "check_bits",
+           "check_dict", "check_str", "check_shape", "check_pair", "described", "check_weights", "check_bits",
            "check_scale", "check_codes", "check_qrange", "check_zero_point", "smallest_int_dtype"]
 
 
@@ -140,18 +140,6 @@ def check_bool(value, name: str) -> bool:
     return bool(value)
 
 
-def check_module(value, name: str = "model"):
-    """A :class:`~minicompress.nn.Module` (a layer or a model), else ``TypeError``."""
-    from .layers import Module  # layers imports this module: import when called
-
-    if not isinstance(value, Module):
-        raise TypeError(
-            f"{name} must be a minicompress Module (a layer or a model such as nn.Sequential(...)); "
-            f"got {_describe(value)}"
-        )
-    return value
-
-
 def check_float_dtype(dtype, name: str = "dtype") -> np.dtype:
     """A real floating dtype (float16, float32, float64): parameters are never integers,
     which would truncate every initial weight to 0."""
@@ -225,6 +213,21 @@ def check_str(value, name: str, what: str = "a name") -> str:
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a string ({what}); got {_describe(value)}")
     return value
+
+
+def check_pair(value, name: str, what: str = "(X, y)") -> tuple:
+    """A pair (a 2-tuple or 2-list), such as ``data=(X, y)``, returned as a tuple."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise TypeError(f"{name} must be a pair {what}; got {_describe(value)}")
+    return tuple(value)
+
+
+def check_shape(value, name: str = "shape") -> tuple:
+    """A shape: a tuple (or list) of integers >= 0, returned as a tuple of ints."""
+    if not isinstance(value, (tuple, list)) or not all(
+            isinstance(d, numbers.Integral) and not isinstance(d, bool) and d >= 0 for d in value):
+        raise TypeError(f"{name} must be a tuple of integers >= 0, such as x.shape; got {_describe(value)}")
+    return tuple(int(d) for d in value)
 
 
 def check_ndarray(x, name: str, *, min_ndim: int = 0) -> np.ndarray:

@@ -18,12 +18,12 @@ from ._checks import (
     check_callable,
     check_finite,
     check_float,
-    check_module,
     check_ndarray,
     check_rng,
     check_same_shape,
 )
 from ._scaling import pow2_scale
+from .module import check_module
 
 __all__ = ["GRAD_TOL", "numerical_gradient", "relative_error", "gradcheck_module", "gradcheck_function"]
 

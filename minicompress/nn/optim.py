@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_float, check_module
+from ._checks import check_float
+from .module import check_module
 
 __all__ = ["SGD", "Adam"]
 

@@ -14,16 +14,9 @@ import time
 
 import numpy as np
 
-from ._checks import (
-    check_bool,
-    check_callable,
-    check_finite,
-    check_int,
-    check_module,
-    check_ndarray,
-    check_rng,
-)
+from ._checks import check_bool, check_callable, check_finite, check_int, check_ndarray, check_rng
 from .functional import check_labels, cross_entropy
+from .module import check_module
 
 __all__ = ["minibatches", "fit", "evaluate", "predict", "check_fit_arguments"]
 

@@ -21,11 +21,11 @@ from ..nn._checks import (
     check_choice,
     check_float,
     check_int,
-    check_module,
     check_str,
     described,
 )
 from ..nn.layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
+from ..nn.module import check_module
 
 __all__ = ["loss_gradients", "taylor_saliency", "hessian_diagonal", "obd_saliency"]
 

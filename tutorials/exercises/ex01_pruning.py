@@ -1,11 +1,16 @@
-"""Exercise 01: magnitude pruning and the L1 proximal step, by hand (tutorial 01_pruning.md).
+"""Exercise 01: magnitude pruning, the L1 proximal step and two saliencies, by hand (tutorial 01).
 
 Fill in each function, then grade your work with
 
     python -m minicompress check tutorials/exercises/ex01_pruning.py
 
-The grader compares your functions with the library's on hand-checkable cases and on
-random inputs, and shows the smallest input where they differ.  NumPy only; no loops needed.
+The grader imports your file in a separate process and compares each function with the
+library's (minicompress.prune): first on small cases you can check by hand, then on inputs
+Hypothesis draws. For a wrong function it shows the failing input (a hand case, or the
+smallest input Hypothesis could shrink it to), the expected and the received value, what
+differs (value, shape, dtype, an argument changed in place) and, for a known typical
+mistake, a hint. NumPy only: a function that calls minicompress (the answer key) is flagged
+and fails.  No loops needed.
 """
 
 import numpy as np
@@ -36,5 +41,27 @@ def soft_threshold(w, t):
 
     Elementwise: sign(w) * max(|w| - t, 0).  Every |w| <= t becomes exactly 0; the others
     move t towards 0.  Return an array of w's shape.
+    """
+    raise NotImplementedError
+
+
+def taylor_saliency(w, g):
+    """First-order (Taylor) saliency (section 3.1.1, "influence on the loss"; Molchanov et al. 2017).
+
+    w, g: arrays of the same shape, the weights and the loss gradient dL/dw.
+    Setting w_k to 0 changes the loss by about -g_k * w_k (first-order Taylor), so the
+    saliency is |w_k * g_k|.  Return an array of w's shape.
+    Check: w = [1, -2, 0.5], g = [-3, -1, 0] gives [3, 2, 0].
+    """
+    raise NotImplementedError
+
+
+def obd_saliency(w, h_diag):
+    """Optimal Brain Damage saliency (section 3.1.1, "based on the Hessian"; LeCun et al. 1990).
+
+    w, h_diag: arrays of the same shape, the weights and the Hessian diagonal d2L/dw_k^2.
+    At a minimum (g = 0) setting w_k to 0 changes the loss by about 1/2 h_kk w_k^2 (the
+    second-order Taylor term).  Return that array, of w's shape.
+    Check: w = [1, -2, 0.5], h_diag = [4, 1, 8] gives [2, 2, 1].
     """
     raise NotImplementedError

@@ -4,9 +4,13 @@ Fill in each function, then grade your work with
 
     python -m minicompress check tutorials/exercises/ex02_quantization.py
 
-The grader compares your functions with the library's on hand-checkable cases and on
-random inputs, and shows the smallest input where they differ.  Use NumPy only (not
-minicompress.quantize: that is the answer key).
+The grader imports your file in a separate process and compares each function with the
+library's (minicompress.quantize): first on small cases you can check by hand, then on
+inputs Hypothesis draws. For a wrong function it shows the failing input (a hand case, or
+the smallest input Hypothesis could shrink it to), the expected and the received value, what
+differs (value, shape, dtype, an argument changed in place) and, for a known typical
+mistake, a hint. NumPy only: a function that calls minicompress (the answer key) is flagged
+and fails.
 """
 
 import numpy as np
@@ -31,12 +35,15 @@ def ternarize(w):
     raise NotImplementedError
 
 
-def int8_quantize(w):
-    """The text's INT8 formula (section 4.2.2): q = round(w / scale * 127), scale = max|w|.
+def int8_quantize(w, scale=None):
+    """The text's INT8 formula (section 4.2.2): q = round(w / scale * 127).
 
-    Return (q, scale) with q an int8 array of w's shape and scale a float.
-    Round half to even (np.rint), clip q to [-127, 127].  An all-zero w has no max|w| to
-    divide by: use scale = 1.0 then (and q = 0).
+    w: float array; scale: the magnitude that maps to 127, a float > 0, or None for
+    scale = max|w| (an all-zero w has no max|w| to divide by: use scale = 1.0 then, q = 0).
+    A scale calibrated on other data can be smaller than max|w|: clip q to [-127, 127].
+    Round half to even (np.rint).  Return (q, scale): q an int8 array of w's shape, scale
+    the float used.
+    Check: w = [1, -3, 0.5] with scale 2.0 gives q = [64, -127, 32] (63.5 rounds to even 64).
     """
     raise NotImplementedError
 

@@ -4,9 +4,14 @@ Fill in each function, then grade your work with
 
     python -m minicompress check tutorials/exercises/ex03_distillation.py
 
-The grader compares your functions with the library's (minicompress.distill) on small
-hand-checkable cases and on random inputs, and shows the smallest input where they differ.
-Use NumPy only; no loops over examples or classes are needed.
+The grader imports your file in a separate process and compares each function with the
+library's (minicompress.distill): first on small cases you can check by hand, then on inputs
+Hypothesis draws. For a wrong function it shows the failing input (a hand case, or the
+smallest input Hypothesis could shrink it to), the expected and the received value, what
+differs (value, shape, dtype, an argument changed in place) and, for a known typical
+mistake, a hint. NumPy only: a function that calls minicompress (the answer key) is flagged
+and fails.
+No loops over examples or classes are needed.
 """
 
 import numpy as np

@@ -4,8 +4,13 @@ Fill in each function, then grade your work with
 
     python -m minicompress check tutorials/exercises/ex06_combining.py
 
-The grader compares your functions with the library's (minicompress.combine) on the
-examples of tutorial 06 and on random inputs, and shows the smallest input where they differ.
+The grader imports your file in a separate process and compares each function with the
+library's (minicompress.combine): first on small cases you can check by hand, then on inputs
+Hypothesis draws. For a wrong function it shows the failing input (a hand case, or the
+smallest input Hypothesis could shrink it to), the expected and the received value, what
+differs (value, shape, dtype, an argument changed in place) and, for a known typical
+mistake, a hint. NumPy only: a function that calls minicompress (the answer key) is flagged
+and fails.
 """
 
 import numpy as np
