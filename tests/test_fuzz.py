@@ -2,12 +2,14 @@
 argument's kind (the registry is tests/fuzz_registry.py).
 
 Each bad call must raise ``ValueError``/``TypeError`` whose message names the argument and
-the value ("named"); the other outcomes are "vague" (the right type, a message naming
-neither), "other" (another exception: AttributeError, KeyError, ...), "accepted" (no
-exception) and "hang" (no answer within TIMEOUT seconds).  The calls run in a forked worker
-process, one case after another, watched by this process: a case that hangs is killed and
-counted, and the worker restarts after it.  The share of "named" outcomes must be at least
-98% and nothing may hang.  ``python tests/test_fuzz.py`` prints the whole table.
+quotes the value -- its repr, or for an array its dtype, shape or what is wrong in it (a
+TypeError may name the value's type instead): "named".  The other outcomes are "vague" (the
+right type, a message naming neither), "other" (another exception: AttributeError, KeyError,
+...), "accepted" (no exception) and "hang" (no answer within TIMEOUT seconds).  The calls run
+in a forked worker process, one case after another, watched by this process: a case that
+hangs is killed and counted, and the worker restarts after it.  The share of "named"
+outcomes must be at least 98% and nothing may hang.  ``python tests/test_fuzz.py`` prints
+every case that is not named, and the share.
 """
 
 from __future__ import annotations
@@ -216,15 +218,22 @@ def _names_argument(message: str, names) -> bool:
     return any(re.search(rf"(?<![A-Za-z0-9_]){re.escape(n)}(?![A-Za-z0-9_])", message) for n in names)
 
 
-def _value_tokens(bad: Bad) -> tuple:
+#: words a pool's tokens may hold that describe a type, not a value: they count for a TypeError only
+_TYPE_WORDS = ("str", "list", "array", "ndarray", "object", "int", "float", "complex")
+
+
+def _value_tokens(bad: Bad, error: type) -> tuple:
+    """What a message must quote of the bad value: its repr (or, for an array, its dtype,
+    shape or what is wrong in it); a TypeError may name the value's type instead."""
     tokens = (bad.tokens,) if isinstance(bad.tokens, str) else tuple(bad.tokens)
     value = bad.value
-    extra = (type(value).__name__,)
-    if not isinstance(value, np.ndarray) and len(repr(value)) <= 40:
-        extra += (repr(value),)
     if isinstance(value, np.ndarray):
-        extra += (str(value.dtype), value.dtype.str, str(value.shape))
-    return tokens + extra
+        tokens += (str(value.dtype), value.dtype.str, str(value.shape), repr(value)[:15])
+    elif len(repr(value)) <= 40:
+        tokens += (repr(value),)
+    if error is TypeError:
+        return tokens + (type(value).__name__,)
+    return tuple(t for t in tokens if t not in _TYPE_WORDS)
 
 
 def call(entry: Entry, arg: str | None = None, value=None):
@@ -261,7 +270,7 @@ def run_case(case: Case) -> tuple[str, str]:
     except (ValueError, TypeError) as err:
         message = str(err)
         names = (case.arg, *entry.aliases.get(case.arg, ()))
-        if _names_argument(message, names) and any(t in message for t in _value_tokens(bad)):
+        if _names_argument(message, names) and any(t in message for t in _value_tokens(bad, type(err))):
             return "named", message
         return "vague", f"{type(err).__name__}: {message}"
     except Exception as err:
@@ -338,6 +347,46 @@ def test_bad_inputs_raise_errors_that_name_the_argument_and_the_value(fuzz_resul
     assert s["counts"].get("hang", 0) == 0, [m for m in misses if ": hang:" in m]
     assert s["share"] >= TARGET, (f"{s['named']}/{s['cases']} = {s['share']:.1%} named; misses:\n"
                                   + "\n".join(misses))
+
+
+def _accepts_anything(x=1.0):
+    return x
+
+
+def _attribute_error(x=1.0):
+    return x.real.imag.nothing
+
+
+def _loops(x=1.0):
+    while True:
+        pass
+
+
+def test_the_harness_tells_the_outcomes_apart():
+    """The fuzz test fails when it should: accepted, another exception, a hang, a vague and a
+    named message are each recognised (the hang is killed after the timeout)."""
+    def vague(x=1.0):
+        raise ValueError("something is wrong")
+
+    def named(x=1.0):
+        if not isinstance(x, float) or x != x:
+            raise TypeError(f"x must be a real number; got {x!r}")
+        return x
+
+    entries = {}
+    for fn in (_accepts_anything, _attribute_error, _loops, vague, named):
+        entries[fn.__name__] = Entry(fn, {"x": 1.0}, name=fn.__name__)
+    cases = [Case(name, "x", 0) for name in entries]  # x=None
+    saved = dict(REGISTRY)
+    REGISTRY.clear()
+    REGISTRY.update({id(e.fn): e for e in entries.values()})
+    try:
+        outcomes = {c.entry: o for c, o, _ in run_all(cases, timeout=1.0)}
+    finally:
+        REGISTRY.clear()
+        REGISTRY.update(saved)
+    assert outcomes == {"_accepts_anything": "accepted", "_attribute_error": "other", "_loops": "hang",
+                        "vague": "vague", "named": "named"}
 
 
 # ----------------------------------------------------------------------------- Hypothesis
