@@ -65,6 +65,8 @@ def test_saved_file_holds_the_accounted_bits_and_reloads_to_the_same_logits(smal
                                 centroid_epochs=0, rng=1)
     F.load_model(tmp_path / "m.npz", fresh)
     assert np.array_equal(fresh(X), out(X))
+    plain = F.load_model(tmp_path / "m.npz", MLP([784, 40, 10], rng=5))  # a float model: decoded weights
+    assert np.array_equal(plain(X), out(X))
 
 
 def test_a_corrupted_stream_in_a_file_names_the_file_and_key_and_changes_nothing(small, tmp_path):
@@ -112,9 +114,19 @@ def test_bad_input_is_refused(mnist):
         deep_compression(*args, sparsity=0.5, bits=4, index_bits=0, epochs=0)
     with pytest.raises(ValueError, match="sparsity must be in"):
         deep_compression(*args, sparsity=1.0, bits=4)
-    with pytest.raises(ValueError, match="asks for 65536 clusters"):
+    with pytest.raises(ValueError, match="layer 'fc1': bits=16 asks for 65536 clusters"):
         deep_compression(*args, sparsity=0.5, bits=16, epochs=0)
     bad = MLP([784, 16, 10], rng=0)
     bad.fc2.params["weight"][0, 0] = np.nan
     with pytest.raises(ValueError, match="the model's fc2.weight contains 1 non-finite"):
         deep_compression(bad, X[:50], y[:50], sparsity=0.5, bits=2)
+
+
+def test_auto_index_bits_pick_the_smallest_huffman_encoding(mnist):
+    X, y, _, _ = mnist
+    out, report = deep_compression(MLP([784, 16, 10], rng=0), X[:100], y[:100], sparsity=0.9, bits=2,
+                                   index_bits="auto", epochs=0, centroid_epochs=0)
+    w = out.fc1.dense_weight()
+    sizes = {b: F.size_bits(w, "huffman", index_bits=b) for b in range(1, 17)}
+    assert out.fc1.encodings()["weight"].bits == min(sizes.values())
+    assert report["index_bits"]["fc1"] == min(sizes, key=sizes.get)
