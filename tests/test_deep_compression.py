@@ -110,6 +110,8 @@ def test_bad_input_is_refused(mnist):
         deep_compression(*args, sparsity=0.5, bits={"fc1": 17})
     with pytest.raises(ValueError, match="bits names \\['fc9'\\]"):
         deep_compression(*args, sparsity=0.5, bits={"fc9": 4})
+    with pytest.raises(ValueError, match="sparsity names layers \\['fc2'\\] that bits does not compress"):
+        deep_compression(*args, sparsity={"fc2": 0.5}, bits={"fc1": 4})
     with pytest.raises(ValueError, match="index_bits must be >= 1"):
         deep_compression(*args, sparsity=0.5, bits=4, index_bits=0, epochs=0)
     with pytest.raises(ValueError, match="sparsity must be in"):

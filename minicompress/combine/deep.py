@@ -108,9 +108,10 @@ def deep_compression(model, X, y, *, sparsity, bits, index_bits=None, scope: str
     names = weight_layer_names(model)
     bits = _per_layer(bits, names, "bits", lambda v, n: check_bits(v, n, low=1, high=16))
     layers = list(bits)
-    prune = _per_layer(sparsity, layers, "sparsity", _sparsity)
+    prune = _per_layer(sparsity, names if isinstance(sparsity, dict) else layers, "sparsity", _sparsity)
     if not set(prune) <= set(layers):
-        raise ValueError(f"sparsity names layers {sorted(set(prune) - set(layers))} that bits does not")
+        raise ValueError(f"sparsity names layers {sorted(set(prune) - set(layers))} that bits does not "
+                         f"compress; bits names {layers}")
     index_bits = _index_bits(model, layers, index_bits)
     epochs = check_int(epochs, "epochs", low=0)
     centroid_epochs = check_int(centroid_epochs, "centroid_epochs", low=0)
