@@ -33,35 +33,7 @@ from threadpoolctl import threadpool_limits
 from minicompress import SGD, fit, formats, load_mnist5k, metrics
 from minicompress.baselines import BATCH_SIZE, DEFAULT_EPOCHS, LR, MOMENTUM, baseline, build_model
 from minicompress.combine import deep_compression, deep_compression_table, validation_split
-
-CONFIGS = {
-    ("lenet300", "paper"): dict(sparsity={"fc1": 0.92, "fc2": 0.91, "fc3": 0.74}, bits=6, index_bits=5),
-    # chosen on a validation split of the training data (see the module docstring)
-    ("lenet300", "tuned"): dict(sparsity={"fc1": 0.975, "fc2": 0.85, "fc3": 0.5}, bits=4, index_bits="auto"),
-    # Han et al.'s Table 3 (LeNet-5): conv 66% / 12% kept at 8 bits, fc 8% / 19% at 5 bits; our
-    # conv1 has 150 weights (theirs 500): 99 survivors cannot fill 256 clusters, so 6 bits there
-    ("lenet5", "paper"): dict(sparsity={"conv1": 0.34, "conv2": 0.88, "fc1": 0.92, "fc2": 0.81, "fc3": 0.81},
-                              bits={"conv1": 6, "conv2": 8, "fc1": 5, "fc2": 5, "fc3": 5}),
-    ("lenet5", "tuned"): dict(sparsity={"conv1": 0.6, "conv2": 0.9, "fc1": 0.97, "fc2": 0.92, "fc3": 0.8},
-                              bits=3, index_bits="auto"),
-}
-#: the settings --select tries (index_bits="auto" only changes the storage, never the weights)
-GRIDS = {
-    "lenet300": [CONFIGS[("lenet300", "paper")]]
-    + [dict(sparsity=s, scope="global", bits=b) for s in (0.94, 0.95, 0.96) for b in (3, 4, 5)]
-    + [dict(sparsity=0.94, scope="global", bits=5, index_bits="auto"),
-       dict(sparsity={"fc1": 0.975, "fc2": 0.85, "fc3": 0.5}, bits=5, index_bits="auto"),
-       dict(sparsity={"fc1": 0.97, "fc2": 0.9, "fc3": 0.6}, bits=5, index_bits="auto"),
-       dict(sparsity={"fc1": 0.975, "fc2": 0.85, "fc3": 0.5}, bits=4, index_bits="auto")],
-    "lenet5": [dict(CONFIGS[("lenet5", "paper")], index_bits="auto")]
-    + [dict(sparsity={"conv1": 0.5, "conv2": 0.85, "fc1": 0.96, "fc2": 0.9, "fc3": 0.7}, bits=b,
-            index_bits="auto") for b in (4, 5)]
-    + [dict(sparsity={"conv1": 0.5, "conv2": 0.9, "fc1": 0.97, "fc2": 0.9, "fc3": 0.7}, bits=4,
-            index_bits="auto"),
-       dict(sparsity={"conv1": 0.6, "conv2": 0.9, "fc1": 0.97, "fc2": 0.92, "fc3": 0.8}, bits=3,
-            index_bits="auto")],
-}
-TRAINING = dict(epochs=10, lr=1e-2, centroid_epochs=3, centroid_lr=1e-5)  # deep_compression's defaults
+from minicompress.experiments.deep import CONFIGS, GRIDS, TRAINING
 
 
 def run(name: str, seed: int, options: dict, data, workdir: str) -> dict:

@@ -6,7 +6,9 @@ and the bundled split.
     OPENBLAS_NUM_THREADS=1 python benchmarks/deep_compression_sweep.py --seed 0 \\
         --out figures/deep_compression_tradeoff.png
 
-Sizes are the bits the stored model accounts (``metrics.model_size_bits(m, "auto")``, what
+The sweep is :func:`minicompress.experiments.deep.tradeoff_sweep` (the one
+``python -m minicompress figures`` draws).  Sizes are the bits the stored model accounts
+(``metrics.model_size_bits(m, "auto")``, what
 ``save_model`` writes, without the npz container's per-array overhead), as a percentage of
 the fp32 model; the loss is measured once on the 1,000-image test split (1 image = 0.1
 point).  Every run fine-tunes on the training split only:
@@ -25,52 +27,10 @@ from __future__ import annotations
 import argparse
 import json
 
-import numpy as np
 from threadpoolctl import threadpool_limits
 
-from minicompress import load_mnist5k, metrics
-from minicompress.baselines import baseline
-from minicompress.combine import deep_compression, prune_then_quantize
-from minicompress.plots.deep import plot_compression_tradeoff
-
-PRUNE_ONLY = (0.5, 0.7, 0.8, 0.9, 0.94, 0.96, 0.98)
-QUANT_ONLY = (1, 2, 3, 4, 5, 6, 8)
-BOTH_SPARSITY = (0.8, 0.9, 0.94, 0.96, 0.98)
-BOTH_BITS = (2, 3, 4, 6)
-FINE_TUNE = dict(epochs=10, lr=1e-2)
-CENTROIDS = dict(centroid_epochs=3, centroid_lr=1e-5)
-
-
-def sweep(seed: int, log=print) -> list[dict]:
-    X, y, Xt, yt = load_mnist5k()
-    dense = baseline("lenet300", seed=seed)
-    ref_acc = metrics.accuracy(dense, Xt, yt)
-    ref_bits = metrics.model_size_bits(dense, "fp32").total
-    rows = []
-
-    def add(method, setting, model, bits):
-        acc = metrics.accuracy(model, Xt, yt)
-        rows.append({"method": method, "setting": setting, "size_percent": 100 * bits / ref_bits,
-                     "loss_points": 100 * (ref_acc - acc), "accuracy": acc})
-        log(f"| {method} | {setting} | {100 * bits / ref_bits:.2f}% | {ref_bits / bits:.1f}x "
-            f"| {100 * acc:.1f} | {100 * (ref_acc - acc):+.1f} |")
-
-    log(f"LeNet300_100 seed {seed}: dense test accuracy {100 * ref_acc:.1f}%, {ref_bits:,} bits\n")
-    log("| method | setting | size | ratio | test acc. % | loss pts |\n|---|---|---:|---:|---:|---:|")
-    for s in PRUNE_ONLY:
-        m = prune_then_quantize(dense, s, bits=32, scope="global", data=(X, y), rng=seed, **FINE_TUNE)
-        add("pruning only", f"{s:.0%}", m, metrics.model_size_bits(m, "auto").total)
-    for b in QUANT_ONLY:
-        m, _ = deep_compression(dense, X, y, sparsity=0.0, bits=b, epochs=0, fmt="codebook", rng=seed,
-                                **CENTROIDS)
-        add("quantization only", f"{b} bits", m, metrics.model_size_bits(m, "auto").total)
-    for s in BOTH_SPARSITY:
-        for b in BOTH_BITS:
-            m, report = deep_compression(dense, X, y, sparsity=s, scope="global", bits=b, rng=seed,
-                                         **FINE_TUNE, **CENTROIDS)
-            add("pruning + quantization", f"{s:.0%}, {b} bits", m, report["total"]["size_bits"]["P+Q"])
-            add("pruning + quantization + Huffman", f"{s:.0%}, {b} bits", m, report["size_bits"])
-    return rows
+from minicompress.experiments.deep import tradeoff_figure, tradeoff_sweep
+from minicompress.experiments.scaffold import TourContext
 
 
 def main(argv=None):
@@ -85,16 +45,13 @@ def main(argv=None):
             rows = json.load(fh)
     else:
         with threadpool_limits(limits=1):
-            rows = sweep(args.seed)
-    series = {}
-    for method in ("pruning only", "quantization only", "pruning + quantization",
-                   "pruning + quantization + Huffman"):
-        mine = [r for r in rows if r["method"] == method]
-        series[method] = (np.array([r["size_percent"] for r in mine]),
-                          np.array([r["loss_points"] for r in mine]))
-    plot_compression_tradeoff(series, args.out, budget=1.0, max_loss=5.0,
-                              title=f"LeNet-300-100, bundled split, seed {args.seed} "
-                                    "(after Han et al. 2016, Fig. 6)")
+            rows = tradeoff_sweep(TourContext(seed=args.seed))
+    print(f"LeNet300_100 seed {args.seed}\n\n| method | setting | size | ratio | test acc. % | loss pts |")
+    print("|---|---|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['method']} | {r['setting']} | {r['size_percent']:.2f}% | {100 / r['size_percent']:.1f}x "
+              f"| {100 * r['accuracy']:.1f} | {r['loss_points']:+.1f} |")
+    tradeoff_figure(rows, args.out, seed=args.seed)
     print(f"\nwrote {args.out}")
     if args.json and not args.replot:
         with open(args.json, "w") as fh:

@@ -25,7 +25,7 @@ def pareto_front(sizes, losses) -> np.ndarray:
 
 
 def plot_compression_tradeoff(series: dict, path, *, title: str, budget: float | None = None,
-                              max_loss: float | None = None):
+                              max_loss: float | None = None, mark: str | None = None):
     """One line per method: accuracy loss (points) against model size (% of the fp32 model).
 
     series : {label: (size_percent, loss_points)} -- arrays of the runs of that method; the
@@ -49,4 +49,4 @@ def plot_compression_tradeoff(series: dict, path, *, title: str, budget: float |
         ax.set_ylim(top=max_loss)
     ax.invert_yaxis()  # up is better, as in the paper's figure
     ax.legend(fontsize=8, loc="lower right")
-    return save_figure(fig, path)
+    return save_figure(fig, path, mark=mark)
