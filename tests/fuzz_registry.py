@@ -486,3 +486,31 @@ E(quantize.pact_forward, x=X, alpha=1.0, bits=4, signed=False, kinds={"alpha": "
 E(quantize.pact_backward, dout=np.ones(X.shape, np.float32), cache=_PACT_CACHE, keep=("cache",))
 E(quantize.prepare_xnor, model=MLP, layer_types=(Linear, Conv2d))
 E(quantize.rectified_sigmoid, V=_V)
+
+# -- merged later: Deep Compression (issue 11)
+_LEN = np.array([1, 2, 2], np.int64)  # a complete prefix code for three symbols
+_KIDX, _KC = quantize.kmeans_quantize(W, 2, rng=0)
+E(combine.deep_compression, model=MLP, X=X, y=Y, sparsity=0.25, bits=2, index_bits=3, scope="layer", epochs=0,
+  centroid_epochs=0, lr=0.1, centroid_lr=0.1, batch_size=4, init="linear", n_iter=2, fmt="huffman", rng=0,
+  kinds={"sparsity": "fraction", "lr": "positive", "centroid_lr": "positive"})
+_DEEP = combine.deep_compression(mlp(), X, Y, sparsity=0.25, bits=2, epochs=0, centroid_epochs=0, n_iter=2)
+E(combine.deep_compression_table, report=_DEEP[1])
+E(formats.canonical_codes, lengths=_LEN)
+E(formats.entry_positions, gaps=np.array([0, 2, 1]))
+E(formats.huffman_code_lengths, counts=np.array([5, 2, 2]))
+E(formats.huffman_encode, symbols=np.array([0, 1, 2, 0]), lengths=_LEN)
+_PACKED = formats.huffman_encode(np.array([0, 1, 2, 0]), _LEN)[0]
+E(formats.huffman_decode, packed=_PACKED, nbits=6, lengths=_LEN, count=4)
+E(formats.index_width, k=5)
+E(formats.kraft_sum, lengths=_LEN)
+E(formats.mean_code_length, counts=np.array([5, 2, 2]), lengths=_LEN)
+E(formats.relative_indices, positions=np.array([0, 3, 20]), index_bits=3)
+E(formats.shannon_entropy, counts=np.array([5, 2, 2]))
+E(quantize.CentroidHook, indices={"fc1.weight": _KIDX})
+E(quantize.centroid_gradient, dw=W, indices=_KIDX, k=4)
+E(quantize.kmeans_assign, w=W, centroids=_KC)
+E(quantize.kmeans_dequantize, indices=_KIDX, centroids=_KC, dtype=np.float32)
+E(quantize.kmeans_init, values=W.ravel(), k=4, init="linear", rng=0)
+E(quantize.kmeans_objective, values=W.ravel(), indices=_KIDX.ravel(), centroids=_KC)
+E(quantize.kmeans_quantize, w=W, bits=2, init="linear", n_iter=5, rng=0)
+E(quantize.kmeans_step, values=W.ravel(), centroids=_KC)

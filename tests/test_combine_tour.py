@@ -24,7 +24,10 @@ def test_section_rows_and_figure(tmp_path, mnist):
     ctx = UntrainedContext(data=small, quick=True, verbose=False)
     rows = section.tour_rows(ctx)
     by_method = {r["method"]: r for r in rows}
-    assert len(rows) == 8
+    assert len(rows) == 10
+    deep_rows = [r for r in rows if "Deep Compression" in r["method"]]
+    assert [r["reference"] for r in deep_rows] == ["LeNet300_100 (dense fp32)"] * 2
+    assert all(r["fmt"].startswith("huffman") or "huffman" in r["fmt"] for r in deep_rows), deep_rows
     conv = [r for r in rows if r["method"].startswith("ConvNet")]
     assert conv[0]["method"] == "ConvNet 90% global + FT + int8"
     assert conv[0]["reference"] == conv[1]["reference"] == "ConvNet (dense fp32)"
@@ -41,7 +44,8 @@ def test_section_rows_and_figure(tmp_path, mnist):
     fq = by_method["LeNet300_100 fc1 SVD r=54 + FT, all int8"]
     assert fq["params"] == 266_610 - 235_500 + 54 * (784 + 300) + 300
     paths = section.make_figures(ctx, tmp_path)
-    assert [p.name for p in paths] == ["sensitivity.png"] and paths[0].stat().st_size > 10_000
+    assert [p.name for p in paths] == ["sensitivity.png", "deep_compression_tradeoff.png"]
+    assert all(p.stat().st_size > 10_000 for p in paths)
 
 
 def test_plan_summary():

@@ -16,7 +16,7 @@ from minicompress import metrics
 from minicompress.formats.encoding import Encoding, check_parts, get_format, parse_header
 from minicompress.formats.symmetric import symmetric_qmax, symmetric_round_trip
 from minicompress.nn import Conv2d, Linear, Sequential
-from minicompress.prune import prune_model
+from minicompress.prune import nm_mask, prune_model
 from minicompress.quantize import ShadowClip, fake_quantize_backward, fake_quantize_forward, prepare_qat
 
 #: one way to call each format on a float weight
@@ -271,3 +271,33 @@ def test_a_stored_layer_loads_encodings_atomically():
     new = F.compress_layer(Conv2d(1, 3, 2, rng=5), "csr").encodings()
     layer.load_encodings(new)
     assert np.array_equal(layer(x), F.compress_layer(Conv2d(1, 3, 2, rng=5), "csr")(x))
+
+
+def _shared(shape=(4, 8), seed=0):
+    """A weight-shared float32 array with zeros: what codebook/relative/huffman store."""
+    rng = np.random.default_rng(seed)
+    return (rng.integers(-2, 3, size=shape) * 0.5).astype(np.float32)
+
+
+def _two_of_four(shape=(4, 8), seed=0):
+    w = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+    return w * nm_mask(w, 2, 4)
+
+
+@pytest.mark.parametrize("fmt, make, options", [
+    ("codebook", _shared, {}), ("relative", _shared, {"index_bits": 2}),
+    ("huffman", _shared, {"index_bits": 3}), ("nm", _two_of_four, {}),
+    ("nm", _two_of_four, {"positions": "index", "bits": 4}),
+    ("int_group", lambda: np.random.default_rng(0).standard_normal((4, 8)).astype(np.float32),
+     {"group_size": 4}),
+])
+def test_the_later_formats_write_what_they_expect_and_refuse_a_longer_part(fmt, make, options):
+    w = make()
+    enc = F.encode(w, fmt, **options)
+    shape, fields = parse_header(fmt, enc.arrays["header"], ndim=w.ndim)
+    parts = {p: (a.dtype, a.shape) for p, a in enc.arrays.items() if p != "header"}
+    check_parts(fmt, shape, fields, parts)
+    np.testing.assert_array_equal(F.decode(enc), F.decode(F.encode(F.decode(enc), fmt, **options)))
+    name = max(parts, key=lambda p: parts[p][1][0])  # the longest part, declared 2**30 long
+    with pytest.raises(ValueError, match=f"part '{name}' of a '{fmt}' encoding .*must hold"):
+        check_parts(fmt, shape, fields, {**parts, name: (parts[name][0], (2**30,))})

@@ -12,7 +12,14 @@ from minicompress.metrics import model_size_bits
 from minicompress.nn import ConvNet, Linear, Sequential
 from minicompress.nn.layers import Conv2d, replace_layers
 from minicompress.prune import prune_model
-from minicompress.quantize import integer_only, prepare_qat, quantize_dynamic, quantize_weights
+from minicompress.quantize import (
+    integer_only,
+    kmeans_dequantize,
+    kmeans_quantize,
+    prepare_qat,
+    quantize_dynamic,
+    quantize_weights,
+)
 
 
 def _images(n=6, seed=0):
@@ -31,6 +38,15 @@ def _every_layer(fmt, **options):
     return make
 
 
+def _shared_layers(fmt, bits=3, **options):
+    """Every layer's surviving weights shared into 2**bits values by k-means, stored in fmt."""
+    def share(layer):
+        w = layer.params["weight"]
+        w[...] = kmeans_dequantize(*kmeans_quantize(w, bits, mask=w != 0))
+        return F.compress_layer(layer, fmt, **options)
+    return lambda model: replace_layers(model, (Linear, Conv2d), share)
+
+
 #: every way the library stores a model's weights: (name, builder of the stored model)
 STORED = {
     "fp16": _every_layer("fp16"),
@@ -47,6 +63,9 @@ STORED = {
     "CSR kernels": lambda m: F.to_sparse(m),
     "dynamic int8": lambda m: quantize_dynamic(m),
     "integer-only": lambda m: integer_only(m, _images(20, seed=5)),
+    "codebook 3-bit": _shared_layers("codebook"),
+    "relative 3-bit": _shared_layers("relative", index_bits=4),
+    "huffman 3-bit": _shared_layers("huffman", index_bits=4),
 }
 
 

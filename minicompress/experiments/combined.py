@@ -13,7 +13,9 @@ Per model (ConvNet, LeNet300_100):
 
 Sizes are each compressed layer's own ``storage_bits()`` (bitmask or CSR positions, packed
 codes, float32 scales, headers), summed by ``metrics.model_size_bits(model, "auto")``.
-``figures/sensitivity.png`` draws the sensitivity tables auto_compress searched.
+``figures/sensitivity.png`` draws the sensitivity tables auto_compress searched.  Deep
+Compression itself -- pruning, k-means weight sharing, Huffman coding -- is :mod:`.deep`: two
+LeNet300_100 rows and ``figures/deep_compression_tradeoff.png``.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from ..combine import (
     validation_split,
 )
 from ..data import Split
+from . import deep
 from .scaffold import FT_LR, LR, TourContext, measure, train
 
 TITLE = "combined (2.3 / 7.1): prune + quantize, SVD + quantize, auto_compress under a budget"
@@ -95,12 +98,14 @@ def tour_rows(ctx: TourContext) -> list[dict]:
         ctx.log(f"{short} auto_compress: {plan_summary(res['report'])}")
         rows.append(measure(res["model"], f"{short} auto_compress ({BUDGET:g}-pt budget)", ctx,
                             reference=twin, fmt="auto"))
-    return rows
+    return rows + deep.tour_rows(ctx, reference="LeNet300_100 (dense fp32)")
 
 
 def make_figures(ctx: TourContext, outdir) -> list[Path]:
-    """``sensitivity.png``: the sensitivity tables auto_compress searched."""
+    """``sensitivity.png`` (the sensitivity tables auto_compress searched) and
+    ``deep_compression_tradeoff.png`` (:mod:`.deep`)."""
     from ..plots.combined import plot_sensitivity
 
     tables = {short: _auto(ctx, name)["report"]["sensitivity"] for name, short, _ in MODELS}
-    return [plot_sensitivity(tables, Path(outdir) / "sensitivity.png", budget=BUDGET, mark=ctx.mark)]
+    return [plot_sensitivity(tables, Path(outdir) / "sensitivity.png", budget=BUDGET, mark=ctx.mark),
+            *deep.make_figures(ctx, outdir)]

@@ -3,7 +3,8 @@
 Rows per model: post-training int8 (per tensor, per channel), binary and ternary without
 retraining, binary and ternary after QAT fine-tuning from the float baseline
 (BinaryConnect-style, STE), the text's dynamic quantization of Linear layers, and
-integer-only inference (Jacob et al. 2018; int8 activations as TFLite).  Sizes are each
+integer-only inference (Jacob et al. 2018; int8 activations as TFLite).  Beyond the text
+(:mod:`.quantization_beyond`): RTN and GPTQ at 2 and 3 bits, W4A4 QAT, an XNOR network.  Sizes are each
 layer's own ``storage_bits()`` (packed codes + scales + biases), summed by
 ``metrics.model_size_bits(model, "auto")``.
 """
@@ -28,6 +29,7 @@ from ..quantize import (
     quantize_weights,
     ternarize,
 )
+from . import quantization_beyond
 from .scaffold import LR, TourContext, accuracy, measure, train
 
 TITLE = "quantization (3.2 / 4.2): int8, binary, ternary, QAT, dynamic, integer-only"
@@ -69,7 +71,7 @@ def tour_rows(ctx: TourContext) -> list[dict]:
         rows.append(_row(quantize_dynamic(base), f"{short}: dynamic int8 (Linear)", ctx, ref))
         with ctx.step(f"{short} integer-only conversion and its row"):
             rows.append(_row(integer_only(base, calib), f"{short}: integer-only int8", ctx, ref))
-    return rows
+    return rows + quantization_beyond.tour_rows(ctx, reference={name: ref for name, ref, _ in MODELS})
 
 
 def _weight_bits_model(model, bits: int, per_channel: bool):
@@ -83,7 +85,8 @@ def _weight_bits_model(model, bits: int, per_channel: bool):
 
 
 def make_figures(ctx: TourContext, outdir) -> list[Path]:
-    """``quantization_error_vs_bits.png`` and ``quantization_weight_histogram.png``."""
+    """``quantization_error_vs_bits.png``, ``quantization_weight_histogram.png``, and those of
+    :mod:`.quantization_beyond` (rounding, calibration)."""
     from ..plots.quantization import plot_error_vs_bits, plot_weight_histogram
 
     outdir = Path(outdir)
@@ -106,4 +109,4 @@ def make_figures(ctx: TourContext, outdir) -> list[Path]:
               "ternary delta = 0.7 mean|w|": 0.7 * float(np.abs(w).mean()), "ternary alpha": alpha_t}
     paths.append(plot_weight_histogram(w, int8_quantize(w)[0], levels,
                                        outdir / "quantization_weight_histogram.png", mark=ctx.mark))
-    return paths
+    return paths + quantization_beyond.make_figures(ctx, outdir)

@@ -25,17 +25,33 @@ csr            the z values + z*i + (m+1)*p (i, p: 8/16/32-bit indices)    yes
 nm             n values per group of m + ceil(log2 C(m, n)) position bits   yes
                per group (or ceil(log2 m) per value): N:M sparsity
 lowrank        32 r (m + k): factors A @ B                                 no
+codebook       8*ceil(n*b/8) + 32 k: b = ceil(log2 k)-bit indices into     yes*
+               the k distinct values (weight sharing, Han et al. 2016)
+relative       the z non-zeros as (gap, index) pairs of fixed width + 32 k  yes*
+               (+ filler entries for gaps >= 2**index_bits)
+huffman        the same pairs Huffman-coded + code lengths + 32 k           yes*
 =============  ==========================================================  ========
 
-(*) for arrays that already are binary / ternary.  The modules: :mod:`.encoding` (the
-Encoding and the registry), :mod:`.symmetric` (the quantizer), :mod:`.packing` (bits to
-bytes), :mod:`.dense`, :mod:`.codes`, :mod:`.groups`, :mod:`.sparse`, :mod:`.nm`, :mod:`.lowrank`
-(the formats), :mod:`.encoded` and :mod:`.layers` (the stored-weight layers), :mod:`.io`
-(save/load) and :mod:`.npz` (reading a file's declarations before its data).
+(*) for arrays that already are binary / ternary / weight-shared (float32, at most 2**16
+distinct values).  The modules: :mod:`.encoding` (the Encoding and the registry),
+:mod:`.symmetric` (the quantizer), :mod:`.packing` (bits to bytes), :mod:`.dense`,
+:mod:`.codes`, :mod:`.groups`, :mod:`.sparse`, :mod:`.nm`, :mod:`.lowrank`, :mod:`.codebook`,
+:mod:`.entropy` (the formats), :mod:`.encoded` and :mod:`.layers` (the stored-weight layers),
+:mod:`.io` (save/load) and :mod:`.npz` (reading a file's declarations before its data).
 """
 
-from . import codes, dense, groups, lowrank, nm, sparse  # noqa: F401  (each registers its formats)
+from . import codebook, codes, dense, entropy, groups, lowrank, nm, sparse  # noqa: F401  (each registers its formats)
+from .codebook import entry_positions, index_width, relative_indices
 from .encoding import FORMATS, Encoding, decode, encode, matrix_view, size_bits, smallest
+from .entropy import (
+    canonical_codes,
+    huffman_code_lengths,
+    huffman_decode,
+    huffman_encode,
+    kraft_sum,
+    mean_code_length,
+    shannon_entropy,
+)
 from .io import load_model, model_encodings, save_model
 from .layers import (
     CompressedConv2d,
@@ -54,4 +70,7 @@ __all__ = [
     "save_model", "load_model", "model_encodings",
     "Encoded", "StoredLayer", "CompressedLinear", "CompressedConv2d", "SparseLinear", "SparseConv2d",
     "compress_layer", "to_sparse", "symmetric_quantize", "symmetric_dequantize",
+    # weight sharing and entropy coding (Deep Compression)
+    "index_width", "relative_indices", "entry_positions", "huffman_code_lengths", "canonical_codes",
+    "kraft_sum", "shannon_entropy", "mean_code_length", "huffman_encode", "huffman_decode",
 ]

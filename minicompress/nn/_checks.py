@@ -13,7 +13,8 @@ import numpy as np
 __all__ = ["as_array", "check_array", "check_int", "check_float", "check_finite", "check_rng", "check_bool",
            "check_float_dtype", "check_callable", "check_choice", "check_ndarray",
            "check_same_shape", "check_parameter_value", "check_sequence", "check_names", "check_types",
-           "check_dict", "check_str", "check_shape", "check_pair", "described", "check_weights", "check_bits",
+           "check_dict", "check_str", "check_shape", "check_pair", "check_int_vector",
+           "described", "check_weights", "check_bits",
            "check_scale", "check_codes", "check_qrange", "check_zero_point", "smallest_int_dtype"]
 
 
@@ -220,6 +221,15 @@ def check_pair(value, name: str, what: str = "(X, y)") -> tuple:
     if not isinstance(value, (tuple, list)) or len(value) != 2:
         raise TypeError(f"{name} must be a pair {what}; got {_describe(value)}")
     return tuple(value)
+
+
+def check_int_vector(x, name: str, what: str = "") -> np.ndarray:
+    """A 1-D integer array (symbols, counts, positions, code lengths), returned as it is."""
+    given, arr = x, as_array(x, name)
+    if arr.dtype.kind not in "iu" or arr.ndim != 1:
+        raise TypeError(f"{name} must be a 1-D integer array{f' ({what})' if what else ''}; got "
+                        f"{described(given, arr)}, shape {arr.shape}")
+    return arr
 
 
 def check_shape(value, name: str = "shape") -> tuple:

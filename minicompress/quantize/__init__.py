@@ -9,7 +9,8 @@ actquant.py (activation quantizers), learned.py (LSQ, PACT), xnor.py (XNOR netwo
 sequential.py (the layer-by-layer calibration loop), gptq.py (GPTQ), adaround.py (AdaRound),
 equalize.py (cross-layer equalization, bias correction), dynamic.py (the text's
 ``quantize_dynamic``), kernels.py (exact integer and XNOR matrix products), fixedpoint.py +
-intinfer.py (integer-only inference, Jacob et al. 2018).  Every quantized layer is one of
+intinfer.py (integer-only inference, Jacob et al. 2018), kmeans.py (weight sharing and
+centroid fine-tuning, Deep Compression, Han et al. 2016).  Every quantized layer is one of
 the stored-weight layers of :mod:`minicompress.formats`.
 """
 
@@ -34,6 +35,16 @@ from .histogram import entropy_threshold
 from .int8 import int8_dequantize, int8_quantize, symmetric_dequantize, symmetric_quantize
 from .intinfer import IntegerModel, integer_only
 from .kernels import int_matmul, xnor_matmul
+from .kmeans import (
+    CentroidHook,
+    centroid_gradient,
+    kmeans_assign,
+    kmeans_dequantize,
+    kmeans_init,
+    kmeans_objective,
+    kmeans_quantize,
+    kmeans_step,
+)
 from .layers import SCHEMES, quantize_weights, quantized_values, weight_encoding
 from .learned import lsq_backward, lsq_forward, pact_backward, pact_forward
 from .observers import Observer
@@ -54,14 +65,15 @@ __all__ = [
     "binarize", "binarize_scaled", "ternarize", "int8_quantize", "int8_dequantize",
     "symmetric_quantize", "symmetric_dequantize", "quantize_affine", "dequantize_affine",
     "calibrate", "fake_quantize_forward", "fake_quantize_backward", "quantize_dynamic",
-    "int_matmul", "xnor_matmul", "integer_only",
+    "int_matmul", "xnor_matmul", "integer_only", "kmeans_quantize",
     # formulas a reader of the text meets
     "binary_scale", "ternary_threshold", "QParams", "integer_range", "affine_params",
     "fake_quantize_affine", "quantize_multiplier", "multiply_by_quantized_multiplier",
-    "zero_point_matmul", "pack_signs", "unpack_signs",
+    "zero_point_matmul", "pack_signs", "unpack_signs", "kmeans_init", "kmeans_assign", "kmeans_step",
+    "kmeans_objective", "kmeans_dequantize", "centroid_gradient",
     # model transforms and their layers
     "SCHEMES", "quantized_values", "weight_encoding", "quantize_weights", "QATLinear", "QATConv2d",
-    "prepare_qat", "convert_qat", "ShadowClip", "DynamicQuantLinear", "IntegerModel",
+    "prepare_qat", "convert_qat", "ShadowClip", "DynamicQuantLinear", "IntegerModel", "CentroidHook",
     # beyond round to nearest (issue 13)
     "gptq", "gptq_column_update", "gptq_hessian_inverse", "gptq_quantize",
     "equalize", "cle_scales", "bias_correction",

@@ -103,6 +103,10 @@ class ActQuant(Module):
             self.qp = self.observer.qparams(bits=self.bits)
         return fake_quantize_backward(dout, self._cache)
 
+    def macs(self, x_shape) -> tuple[int, int]:
+        """Quantizing activations is elementwise: no multiply-accumulates (metrics asks)."""
+        return 0, 0
+
     def range(self) -> tuple[float, float]:
         """The real range [lo, hi] that is represented (after calibration)."""
         if self.calibrating:
