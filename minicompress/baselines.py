@@ -30,7 +30,7 @@ import copy
 
 from .data import load_mnist5k
 from .nn import SGD, ConvNet, LeNet5, LeNet300_100, fit
-from .nn._checks import check_int
+from .nn._checks import check_choice, check_int
 
 __all__ = [
     "MODELS", "DEFAULT_EPOCHS", "LR", "MOMENTUM", "BATCH_SIZE", "build_model", "train_baseline", "baseline",
@@ -42,9 +42,7 @@ LR, MOMENTUM, BATCH_SIZE = 0.01, 0.9, 64
 
 
 def _check_name(name) -> str:
-    if name not in MODELS:
-        raise ValueError(f"model must be one of {sorted(MODELS)}; got {name!r}")
-    return name
+    return check_choice(name, "name", sorted(MODELS))
 
 
 def build_model(name: str, *, rng=0):

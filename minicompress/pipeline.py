@@ -26,8 +26,9 @@ from . import metrics
 from .baselines import MODELS, build_model
 from .data import load_mnist5k
 from .experiments import baseline, combined, distillation, evaluation, lowrank, pruning, quantization
-from .experiments.scaffold import TourContext, blas_thread_count, measure
+from .experiments.scaffold import TourContext, blas_thread_count, check_context, measure
 from .experiments.table import derive, notes, render
+from .nn._checks import check_choice, check_sequence
 
 __all__ = ["SECTIONS", "SECTION_MODULES", "TourContext", "measure", "report", "tour", "make_figures",
            "title", "evaluate_file"]
@@ -47,7 +48,7 @@ def _modules(names):
 
 def title(ctx: TourContext) -> str:
     """The table's title: the conditions, and a smoke-run warning for a quick run."""
-    d = ctx.data
+    d = check_context(ctx).data
     text = (f"minicompress tour: seed {ctx.seed}, bundled MNIST ({len(d.X_train):,} training / "
             f"{len(d.X_test):,} test digits)")
     if ctx.quick:
@@ -66,6 +67,8 @@ def footer(ctx: TourContext, seconds: float, n_rows: int) -> str:
 def report(rows: list[dict], *, fmt: str = "terminal", wide: bool = False) -> str:
     """The results table of ``rows``: ``"terminal"``, ``"markdown"`` or ``"json"`` (see
     :func:`minicompress.experiments.table.render`)."""
+    check_sequence(rows, "rows", "result rows (dicts)")
+    check_choice(fmt, "fmt", ("terminal", "markdown", "json"))
     return render(rows, fmt, wide=wide)
 
 

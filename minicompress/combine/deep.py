@@ -25,9 +25,18 @@ import numpy as np
 from .. import formats, metrics
 from ..baselines import BATCH_SIZE, MOMENTUM
 from ..nn import SGD, Conv2d, Sequential, fit
-from ..nn._checks import check_bits, check_finite, check_float, check_int, check_rng
+from ..nn._checks import (
+    check_bits,
+    check_choice,
+    check_dict,
+    check_finite,
+    check_float,
+    check_int,
+    check_ndarray,
+    check_rng,
+)
 from ..prune import MaskHook, apply_masks
-from ..quantize.kmeans import CentroidHook, kmeans_dequantize, kmeans_quantize
+from ..quantize.kmeans import INITS, CentroidHook, kmeans_dequantize, kmeans_quantize
 from .plan import LayerPlan, _masks, weight_layer_names
 
 __all__ = ["deep_compression", "deep_compression_table", "smallest_index_bits", "PAPER_INDEX_BITS", "STAGES"]
@@ -117,8 +126,13 @@ def deep_compression(model, X, y, *, sparsity, bits, index_bits=None, scope: str
     centroid_epochs = check_int(centroid_epochs, "centroid_epochs", low=0)
     lr = check_float(lr, "lr", low=0.0, low_open=True)
     centroid_lr = check_float(centroid_lr, "centroid_lr", low=0.0, low_open=True)
-    if fmt not in STAGES:
-        raise ValueError(f"fmt must be one of {STAGES}; got {fmt!r}")
+    check_choice(fmt, "fmt", STAGES)
+    check_choice(scope, "scope", ("layer", "global"))
+    check_choice(init, "init", INITS)
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    X, y = check_ndarray(X, "X", min_ndim=1), check_ndarray(y, "y", min_ndim=1)
+    if X.dtype.kind == "f":
+        check_finite(X, "X")
     rng = check_rng(rng)
     model = copy.deepcopy(model)
     for name in layers:
@@ -220,6 +234,10 @@ def _total(rows, reference, rest) -> dict:
 
 def deep_compression_table(report) -> str:
     """Han et al.'s Table 2 for ``report`` (from :func:`deep_compression`), as Markdown."""
+    check_dict(report, "report", "as deep_compression returns it")
+    if not {"layers", "total"} <= set(report):
+        raise ValueError(f"report must be what deep_compression returns (keys 'layers', 'total'); got "
+                         f"keys {sorted(report)}")
     lines = ["| layer | #weights | weights kept (P) | weight bits P+Q | weight bits P+Q+H | index bits P+Q "
              "| index bits P+Q+H | rate P+Q | rate P+Q+H |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in [*report["layers"], report["total"]]:

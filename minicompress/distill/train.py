@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..nn import fit
-from ..nn._checks import check_int, check_rng
+from ..nn._checks import check_finite, check_int, check_ndarray, check_rng
 from ..nn.module import check_module
 from .losses import KDLoss
 
@@ -38,8 +38,9 @@ def jitter(x: np.ndarray, rng, *, max_shift: int = 2) -> np.ndarray:
     """
     rng = check_rng(rng)
     m = check_int(max_shift, "max_shift", low=0)
-    if not isinstance(x, np.ndarray):
-        raise TypeError(f"x must be an (N, C, H, W) numpy array; got {type(x).__name__}")
+    x = check_ndarray(x, "x")
+    if x.dtype.kind == "f":
+        check_finite(x, "x")
     if x.ndim != 4:
         raise ValueError(f"x must be an (N, C, H, W) array; got shape {x.shape}")
     N, C, H, W = x.shape

@@ -21,7 +21,7 @@ from .. import metrics
 from ..baselines import BATCH_SIZE, DEFAULT_EPOCHS, LR, MOMENTUM, baseline
 from ..data import Split, load_mnist5k
 from ..nn import SGD, cross_entropy, fit
-from ..nn._checks import check_int
+from ..nn._checks import check_int, check_str
 from ..prune import MaskHook
 from .format_names import format_name
 
@@ -211,6 +211,13 @@ def latency_repeats(ctx: TourContext, batch: int) -> int:
     return 3 if ctx.quick else (5 if batch >= 32 else 100)
 
 
+def check_context(ctx) -> TourContext:
+    """A :class:`TourContext`, else ``TypeError``."""
+    if not isinstance(ctx, TourContext):
+        raise TypeError(f"ctx must be a TourContext; got {ctx!r:.60} ({type(ctx).__name__})")
+    return ctx
+
+
 def measure(model, method: str, ctx: TourContext, *, reference: str | None = None,
             fmt: str = "fp32", size_bits: int | None = None, latency_batch: int = 256) -> dict:
     """One row of the results table for ``model``.
@@ -224,6 +231,9 @@ def measure(model, method: str, ctx: TourContext, *, reference: str | None = Non
     (non-zero weights) for one test image; latency is the median of ``metrics.latency`` on
     ``latency_batch`` test images.
     """
+    check_context(ctx)
+    check_str(method, "method", "the row's name")
+    latency_batch = check_int(latency_batch, "latency_batch", low=1)
     X_test = ctx.data.X_test
     if size_bits is None:
         size = metrics.model_size_bits(model, fmt)

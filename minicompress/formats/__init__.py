@@ -36,7 +36,8 @@ huffman        the same pairs Huffman-coded + code lengths + 32 k           yes*
 distinct values).  The modules: :mod:`.encoding` (the Encoding and the registry),
 :mod:`.symmetric` (the quantizer), :mod:`.packing` (bits to bytes), :mod:`.dense`,
 :mod:`.codes`, :mod:`.groups`, :mod:`.sparse`, :mod:`.nm`, :mod:`.lowrank`, :mod:`.codebook`,
-:mod:`.entropy` (the formats), :mod:`.layers` (the stored-weight layers), :mod:`.io` (save/load).
+:mod:`.entropy` (the formats), :mod:`.encoded` and :mod:`.layers` (the stored-weight layers),
+:mod:`.io` (save/load) and :mod:`.npz` (reading a file's declarations before its data).
 """
 
 from . import codebook, codes, dense, entropy, groups, lowrank, nm, sparse  # noqa: F401  (each registers its formats)

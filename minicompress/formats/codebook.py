@@ -34,9 +34,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..nn._checks import check_int
+from ..nn._checks import check_int, check_int_vector
 from .encoding import Format, header, register
-from .packing import pack_bits, unpack_bits
+from .packing import pack_bits, packed_bytes, unpack_bits
 
 __all__ = ["MAX_SYMBOLS", "index_width", "shared_values", "relative_indices", "entry_positions",
            "gaps_and_values", "scatter_entries", "check_codebook"]
@@ -97,11 +97,7 @@ def relative_indices(positions, index_bits: int) -> tuple[np.ndarray, np.ndarray
     gaps [1, 2, 7, 2], filler [F, F, T, F] (the filler sits at position 12).
     """
     index_bits = check_int(index_bits, "index_bits", low=1, high=16)
-    p = np.asarray(positions)
-    if p.dtype.kind not in "iu" or p.ndim != 1:
-        raise TypeError(f"positions must be a 1-D integer array (np.flatnonzero(w)); got {p.dtype}, "
-                        f"shape {p.shape}")
-    p = p.astype(np.int64)
+    p = check_int_vector(positions, "positions", "np.flatnonzero(w)").astype(np.int64)
     g = np.diff(p, prepend=-1) - 1
     if p.size and (p[0] < 0 or g.min() < 0):
         raise ValueError("positions must be non-negative and strictly increasing")
@@ -116,7 +112,10 @@ def relative_indices(positions, index_bits: int) -> tuple[np.ndarray, np.ndarray
 
 def entry_positions(gaps) -> np.ndarray:
     """Flat positions of the stored entries (fillers included): p_j = sum_{i<=j} (g_i + 1) - 1."""
-    return np.cumsum(np.asarray(gaps, dtype=np.int64) + 1) - 1
+    g = check_int_vector(gaps, "gaps").astype(np.int64)
+    if g.size and g.min() < 0:
+        raise ValueError(f"gaps must be >= 0 (zeros skipped before each entry); got {g.min()}")
+    return np.cumsum(g + 1) - 1
 
 
 def gaps_and_values(w, index_bits: int, fmt: str):
@@ -187,6 +186,39 @@ def _relative_dec(a, shape):
     return scatter_entries(shape, gaps, symbols, codebook, z, fillers)
 
 
-register("codebook", Format(_codebook_enc, _codebook_dec, lossless=True, parts=("codebook", "indices")))
+_U8, _F32 = (np.dtype(np.uint8),), (np.dtype(np.float32),)
+
+
+def _codebook_parts(shape, fields):
+    """Expected parts: k <= min(n, 2**16) float32 values and n indices of index_width(k) bits
+    (k is the codebook's length, so the indices' length is bounded here and checked exactly
+    by the decoder)."""
+    n = int(np.prod(shape, dtype=np.int64))
+    return {"codebook": (_F32, range(1, min(n, MAX_SYMBOLS) + 1)),
+            "indices": (_U8, range(packed_bytes(n, 16) + 1))}
+
+
+def check_entry_fields(shape, z: int, fillers: int, index_bits: int) -> int:
+    """The relative-index header fields: 0 <= z <= n non-zeros, 0 <= F <= n fillers, index
+    bits in 1..16; returns the entry count z + F."""
+    n = int(np.prod(shape, dtype=np.int64))
+    if not (0 <= z <= n and 0 <= fillers <= n and 1 <= index_bits <= 16):
+        raise ValueError(f"header fields z={z}, fillers={fillers}, index_bits={index_bits} are invalid for "
+                         f"{n} positions (0 <= z, fillers <= n; index_bits in 1..16)")
+    return z + fillers
+
+
+def _relative_parts(shape, fields):
+    """Expected parts: at most min(z, 2**16 - 1) codebook values, z + F gaps of index_bits
+    bits, z + F value indices of at most 16 bits."""
+    z, b = fields["z"], fields["index_bits"]
+    entries = check_entry_fields(shape, z, fields["fillers"], b)
+    return {"codebook": (_F32, range(min(z, MAX_SYMBOLS - 1) + 1)),
+            "gaps": (_U8, packed_bytes(entries, b)), "values": (_U8, range(packed_bytes(entries, 16) + 1))}
+
+
+register("codebook", Format(_codebook_enc, _codebook_dec, lossless=True, parts=("codebook", "indices"),
+                            expected_parts=_codebook_parts))
 register("relative", Format(_relative_enc, _relative_dec, lossless=True,
-                            extra=("z", "fillers", "index_bits"), parts=("codebook", "gaps", "values")))
+                            extra=("z", "fillers", "index_bits"), parts=("codebook", "gaps", "values"),
+                            expected_parts=_relative_parts))

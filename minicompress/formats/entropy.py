@@ -30,8 +30,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..nn._checks import check_int
-from .codebook import check_codebook, gaps_and_values, scatter_entries
+from ..nn._checks import as_array, check_int, check_int_vector, described
+from .codebook import MAX_SYMBOLS, check_codebook, check_entry_fields, gaps_and_values, scatter_entries
 from .encoding import Format, header, register
 from .packing import MAX_FIELD_BITS, bit_windows, pack_bits, packed_bytes
 
@@ -40,10 +40,7 @@ __all__ = ["shannon_entropy", "huffman_code_lengths", "kraft_sum", "canonical_co
 
 
 def _check_counts(counts) -> np.ndarray:
-    c = np.asarray(counts)
-    if c.dtype.kind not in "iu" or c.ndim != 1:
-        raise TypeError(f"counts must be a 1-D integer array (np.bincount(symbols)); got {c.dtype}, "
-                        f"shape {c.shape}")
+    c = check_int_vector(counts, "counts", "np.bincount(symbols)")
     if c.size == 0 or c.min() < 0 or c.max() == 0:
         raise ValueError("counts must be non-negative with at least one symbol counted; got "
                          f"{c.tolist()[:8]}{'...' if c.size > 8 else ''}")
@@ -60,7 +57,10 @@ def shannon_entropy(counts) -> float:
 def mean_code_length(counts, lengths) -> float:
     """L = sum_s p_s l_s: bits per symbol of a code with ``lengths`` on data with ``counts``."""
     c = _check_counts(counts)
-    return float((c * np.asarray(lengths)).sum() / c.sum())
+    L = _check_lengths(lengths)
+    if L.shape != c.shape:
+        raise ValueError(f"counts and lengths must have one entry per symbol; got {c.shape} and {L.shape}")
+    return float((c * L).sum() / c.sum())
 
 
 def huffman_code_lengths(counts) -> np.ndarray:
@@ -99,10 +99,7 @@ def huffman_code_lengths(counts) -> np.ndarray:
 
 
 def _check_lengths(lengths, name: str = "lengths") -> np.ndarray:
-    L = np.asarray(lengths)
-    if L.dtype.kind not in "iu" or L.ndim != 1:
-        raise TypeError(f"{name} must be a 1-D integer array of code lengths; got {L.dtype}, shape {L.shape}")
-    L = L.astype(np.int64)
+    L = check_int_vector(lengths, name, "code lengths").astype(np.int64)
     if L.size and (L.min() < 0 or L.max() > MAX_FIELD_BITS):
         raise ValueError(f"{name} must lie in 0..{MAX_FIELD_BITS}; got {L.min()}..{L.max()}")
     return L
@@ -148,9 +145,7 @@ def canonical_codes(lengths) -> np.ndarray:
 
 
 def _check_symbols(symbols, L) -> np.ndarray:
-    s = np.asarray(symbols)
-    if s.dtype.kind not in "iu" or s.ndim != 1:
-        raise TypeError(f"symbols must be a 1-D integer array; got {s.dtype}, shape {s.shape}")
+    s = check_int_vector(symbols, "symbols")
     if s.size and (s.min() < 0 or s.max() >= L.size or np.any(L[s] == 0)):
         raise ValueError("every symbol must have a code (0 <= s < len(lengths), lengths[s] > 0)")
     return s.astype(np.int64)
@@ -200,10 +195,13 @@ def huffman_decode(packed, nbits: int, lengths, count: int) -> np.ndarray:
     """Inverse of :func:`huffman_encode`: ``count`` symbols from ``nbits`` bits of ``packed``."""
     L = _check_lengths(lengths)
     nbits, count = check_int(nbits, "nbits", low=0), check_int(count, "count", low=0)
-    packed = np.asarray(packed)
-    if packed.dtype != np.uint8 or packed.size != packed_bytes(nbits, 1):
+    given, packed = packed, as_array(packed, "packed")
+    if packed.dtype != np.uint8 or packed.ndim != 1:
+        raise TypeError(f"packed must be a 1-D uint8 array (huffman_encode's bytes); got "
+                        f"{described(given, packed)}")
+    if packed.size != packed_bytes(nbits, 1):
         raise ValueError(f"packed must be {packed_bytes(nbits, 1)} uint8 bytes for {nbits} bits; got "
-                         f"{packed.size} of {packed.dtype}")
+                         f"{packed.size}")
     return _decode_bits(np.unpackbits(packed, count=nbits), L, count, "stream")
 
 
@@ -262,6 +260,26 @@ def _huffman_dec(a, shape):
     return scatter_entries(shape, gaps, symbols, codebook, z, fillers)
 
 
+#: longest Huffman code a stream may hold per symbol: more than 48 bits needs a count above
+#: Fibonacci(50) ~ 1.3e10 occurrences, beyond any array here
+MAX_CODE_BITS = 48
+
+
+def _huffman_parts(shape, fields):
+    """Expected parts: at most min(z, 2**16 - 1) codebook values, 2**index_bits + k + 1 code
+    lengths, and the stream's bytes (gap_bits + value_bits bits, each at most 48 per entry)."""
+    z, b = fields["z"], fields["index_bits"]
+    entries = check_entry_fields(shape, z, fields["fillers"], b)
+    gap_bits, value_bits = fields["gap_bits"], fields["value_bits"]
+    if not (0 <= gap_bits <= MAX_CODE_BITS * entries and 0 <= value_bits <= MAX_CODE_BITS * entries):
+        raise ValueError(f"header fields gap_bits={gap_bits}, value_bits={value_bits} are invalid for "
+                         f"{entries} entries (0..{MAX_CODE_BITS} bits each)")
+    k_max = min(z, MAX_SYMBOLS - 1)
+    return {"codebook": ((np.dtype(np.float32),), range(k_max + 1)),
+            "lengths": ((np.dtype(np.uint8),), range(2**b + 1, 2**b + k_max + 2)),
+            "stream": ((np.dtype(np.uint8),), packed_bytes(gap_bits + value_bits, 1))}
+
+
 register("huffman", Format(_huffman_enc, _huffman_dec, lossless=True,
                            extra=("z", "fillers", "index_bits", "gap_bits", "value_bits", "crc"),
-                           parts=("codebook", "lengths", "stream")))
+                           parts=("codebook", "lengths", "stream"), expected_parts=_huffman_parts))

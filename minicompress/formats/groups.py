@@ -23,7 +23,7 @@ import numpy as np
 
 from ..nn._checks import check_bits, check_codes, check_int
 from .encoding import Format, header, matrix_view, register
-from .packing import pack_codes, unpack_codes
+from .packing import pack_codes, packed_bytes, unpack_codes
 from .symmetric import stored_scale, symmetric_dequantize, symmetric_qmax, symmetric_quantize, symmetric_scale
 
 __all__ = ["check_group_size", "group_view", "group_scales", "encode_int_group", "decode_int_group"]
@@ -95,5 +95,14 @@ def decode_int_group(arrays, shape) -> np.ndarray:
     return symmetric_dequantize(q, scale, bits).reshape(shape)
 
 
+def _int_group_parts(shape, fields):
+    """Expected parts: ceil(n b / 8) code bytes and one float32 scale per (row, group)."""
+    bits = check_bits(fields["bits"], "the header field bits")
+    m, k = matrix_view(shape)
+    g = check_group_size(fields["group_size"], k)
+    return {"codes": ((np.dtype(np.uint8),), packed_bytes(m * k, bits)),
+            "scale": ((np.dtype(np.float32),), m * (k // g))}
+
+
 register("int_group", Format(encode_int_group, decode_int_group, lossless=False, extra=("bits", "group_size"),
-                             parts=("codes", "scale")))
+                             parts=("codes", "scale"), expected_parts=_int_group_parts))

@@ -40,7 +40,7 @@ import numpy as np
 from ..nn._checks import check_int
 from .encoding import Format, header, matrix_view, register
 from .packing import pack_codes, packed_bytes, unpack_codes
-from .sparse import _finish, _pack_values, _values, _values_to_store
+from .sparse import _finish, _pack_values, _value_parts, _values, _values_to_store
 
 __all__ = ["combination_table", "position_bits", "nm_bits"]
 
@@ -121,9 +121,15 @@ def _nm_dec(a, shape):
     values = _values(a, bits, G * n).reshape(G, n)
     p = position_bits(n, m, _POSITIONS[mode])
     if _POSITIONS[mode] == "combination":
-        pos = combination_table(n, m)[_unpack_unsigned(a["positions"], p, G)]
+        index = _unpack_unsigned(a["positions"], p, G)
+        if G and index.max() >= math.comb(m, n):
+            raise ValueError(f"an N:M combination index must be < C({m}, {n}) = {math.comb(m, n)}; "
+                             f"got {index.max()}")
+        pos = combination_table(n, m)[index]
     else:
         pos = _unpack_unsigned(a["positions"], p, G * n).reshape(G, n)
+        if np.any(pos >= m) or np.any(np.diff(pos, axis=1) <= 0):
+            raise ValueError(f"N:M positions must be distinct, increasing and < m = {m} in each group")
     out = np.zeros((G, m), dtype=values.dtype)
     np.put_along_axis(out, pos, values, axis=1)
     return _finish(out, a, bits, shape)
@@ -138,5 +144,20 @@ def nm_bits(shape, n: int, m: int, *, positions: str = "combination", value_bits
     return 32 * (len(shape) + 4) + G * n * value_bits + 8 * pos_bytes
 
 
+def _nm_parts(shape, fields):
+    """Expected parts: G*n values (or their codes and scales) and the positions' bytes."""
+    n, m, mode = fields["n"], fields["m"], fields["positions"]
+    if not (1 <= m <= _MAX_M and 1 <= n <= m and mode in (0, 1)):
+        raise ValueError(f"the header fields n, m, positions must satisfy 1 <= n <= m <= {_MAX_M} and "
+                         f"positions in (0, 1); got {n}, {m}, {mode}")
+    rows, k = matrix_view(shape)
+    if k % m:
+        raise ValueError(f"the header field m = {m} does not divide the {k} columns of shape {shape}")
+    G = rows * (k // m)
+    p = position_bits(n, m, _POSITIONS[mode])
+    return {**_value_parts(shape, fields["bits"], G * n),
+            "positions": ((np.dtype(np.uint8),), packed_bytes(G if mode == 0 else G * n, p))}
+
+
 register("nm", Format(_nm_enc, _nm_dec, lossless=True, extra=("n", "m", "bits", "positions"),
-                      parts=("values", "positions")))
+                      parts=("values", "positions"), expected_parts=_nm_parts))

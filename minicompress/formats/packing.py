@@ -22,7 +22,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..nn._checks import check_codes, check_int, check_weights
+from ..nn._checks import (
+    as_array,
+    check_codes,
+    check_float_dtype,
+    check_int,
+    check_int_vector,
+    check_weights,
+    described,
+)
 
 __all__ = ["code_range", "pack_codes", "unpack_codes", "pack_signs", "unpack_signs", "packed_bytes",
            "pack_bits", "unpack_bits", "bit_windows", "MAX_FIELD_BITS"]
@@ -75,9 +83,13 @@ def unpack_codes(packed, bits: int, count: int) -> np.ndarray:
     dtype = np.int8 if bits <= 8 else np.int16
     if bits == 8:
         return packed.view(np.int8).copy()
-    b = np.unpackbits(packed, count=count * bits).reshape(count, bits).astype(np.int32)
-    u = b @ (1 << np.arange(bits - 1, -1, -1, dtype=np.int32))
-    return np.where(u >= 2 ** (bits - 1), u - 2**bits, u).astype(dtype)
+    b = np.unpackbits(packed, count=count * bits).reshape(count, bits)
+    u = np.zeros(count, dtype=np.int32)
+    for j in range(bits):  # u = sum_j b_j 2**(bits-1-j), MSB first; in place: memory ~ (bits + 4) n bytes
+        np.left_shift(u, 1, out=u)
+        np.bitwise_or(u, b[:, j], out=u)
+    u[u >= 2 ** (bits - 1)] -= 2**bits
+    return u.astype(dtype)
 
 
 def pack_signs(x, axis: int = -1) -> np.ndarray:
@@ -86,15 +98,18 @@ def pack_signs(x, axis: int = -1) -> np.ndarray:
     x: (..., k) -> (..., ceil(k / 8)) uint8 for the default axis.
     """
     x = check_weights(x, "x")
+    axis = check_int(axis, "axis", low=-max(x.ndim, 1), high=max(x.ndim, 1) - 1)
     return np.packbits(x >= 0, axis=axis)
 
 
 def unpack_signs(bits, k: int, axis: int = -1, *, dtype=np.float32) -> np.ndarray:
     """Inverse of :func:`pack_signs`: +1/-1 values, ``k`` of them along ``axis``."""
-    bits = np.asarray(bits)
+    given, bits = bits, as_array(bits, "bits")
     if bits.dtype != np.uint8:
-        raise TypeError(f"bits must be a uint8 array from pack_signs; got dtype {bits.dtype}")
+        raise TypeError(f"bits must be a uint8 array from pack_signs; got {described(given, bits)}")
     k = check_int(k, "k", low=1)
+    axis = check_int(axis, "axis", low=-max(bits.ndim, 1), high=max(bits.ndim, 1) - 1)
+    dtype = check_float_dtype(dtype)
     if bits.ndim == 0 or k > 8 * bits.shape[axis] or k <= 8 * (bits.shape[axis] - 1):
         raise ValueError(f"k = {k} does not match {np.shape(bits)} packed bytes along axis {axis}")
     b = np.unpackbits(bits, axis=axis, count=k)
@@ -117,9 +132,7 @@ def pack_bits(values, widths) -> np.ndarray:
     widths : one int (every value that wide) or a 1-D int array like ``values``, each in
         0..62 (a width-0 field writes nothing)
     """
-    values = np.asarray(values)
-    if values.dtype.kind not in "iu" or values.ndim != 1:
-        raise TypeError(f"values must be a 1-D integer array; got {values.dtype}, shape {values.shape}")
+    values = check_int_vector(values, "values")
     if np.ndim(widths) == 0:
         widths = np.full(values.size, check_int(widths, "widths", low=0, high=MAX_FIELD_BITS), np.int64)
     widths = np.asarray(widths)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..nn import predict
+from ..nn._checks import check_float
 from ..nn.functional import check_labels
 from ..nn.module import check_module
 
@@ -26,7 +27,8 @@ def accuracy(model, X, y, batch_size: int = 500) -> float:
 def accuracy_loss(reference: float, compressed: float) -> float:
     """``100 * (reference - compressed)``: the accuracy lost, in percentage points
     (accuracies as fractions; negative when the compressed model is better)."""
-    for v, n in ((reference, "reference"), (compressed, "compressed")):
-        if not 0.0 <= float(v) <= 1.0:
-            raise ValueError(f"{n} accuracy must be a fraction in [0, 1]; got {v}")
-    return 100.0 * (float(reference) - float(compressed))
+    values = [check_float(v, n) for v, n in ((reference, "reference"), (compressed, "compressed"))]
+    for v, n in zip(values, ("reference", "compressed")):
+        if not 0.0 <= v <= 1.0:
+            raise ValueError(f"{n} accuracy must be a fraction in [0, 1] (not percent); got {v}")
+    return 100.0 * (values[0] - values[1])

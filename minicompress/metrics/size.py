@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import formats
-from ..nn._checks import check_int
+from ..nn._checks import check_bool, check_choice, check_int
 from ..nn.module import check_module
 
 __all__ = ["SizeReport", "model_size_bits", "compression_ratio", "compression_ratio_text",
@@ -67,8 +67,7 @@ def model_size_bits(model, fmt: str = "fp32", **options) -> SizeReport:
     ``options`` go to the format (e.g. ``rank=8`` for ``"lowrank"``).
     """
     check_module(model)
-    if fmt != "auto" and fmt not in formats.FORMATS:
-        raise ValueError(f"unknown storage format {fmt!r}; choose from {[*formats.FORMATS, 'auto']}")
+    check_choice(fmt, "fmt", [*formats.FORMATS, "auto"])
     array_fmt = "fp32" if fmt == "auto" else fmt
     report = SizeReport(fmt)
     for name, mod in _leaves(model):
@@ -133,6 +132,7 @@ def sparsity(model, *, weights_only: bool = False) -> float:
     With ``weights_only`` only arrays of ndim >= 2 count (what pruning masks).
     """
     check_module(model)
+    weights_only = check_bool(weights_only, "weights_only")
     arrays = [p for _, p in model.named_parameters() if p.ndim >= 2 or not weights_only]
     total = sum(p.size for p in arrays)
     if total == 0:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..nn._checks import check_int
+from ..nn._checks import check_int, check_ndarray
 from ..nn.module import check_module
 
 __all__ = ["thread_settings", "LatencyReport", "latency"]
@@ -59,8 +59,9 @@ def latency(model, X, repeats: int = 10, warmup: int = 2) -> LatencyReport:
     check_module(model)
     repeats = check_int(repeats, "repeats", low=1)
     warmup = check_int(warmup, "warmup", low=0)
-    if not isinstance(X, np.ndarray) or X.ndim < 1 or len(X) == 0:
-        raise ValueError(f"X must be a non-empty numpy batch; got {type(X).__name__} {np.shape(X)}")
+    check_ndarray(X, "X", min_ndim=1)
+    if len(X) == 0:
+        raise ValueError(f"X must be a non-empty batch; got shape {X.shape}")
     for _ in range(warmup):
         model(X)
     times = np.empty(repeats)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..nn import Sequential
-from ..nn._checks import check_int
+from ..nn._checks import check_int, check_shape
 from ..nn.functional import output_size
 from ..nn.module import check_module
 
@@ -58,6 +58,8 @@ def layer_macs(layer, x_shape) -> tuple[int, int]:
     This is the one MAC formula of the package; a layer of another shape reports its own
     with ``macs(x_shape)``.
     """
+    check_module(layer, "layer")
+    x_shape = check_shape(x_shape, "x_shape")
     if callable(getattr(layer, "macs", None)):
         d, e = layer.macs(tuple(x_shape))
         return check_int(d, "macs()[0]", low=0), check_int(e, "macs()[1]", low=0)

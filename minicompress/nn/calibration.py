@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import functional as F
-from ._checks import check_array, check_float, check_int
+from ._checks import check_array, check_float, check_int, check_names
 from .layers import Conv2d, Linear
 from .module import check_module
 from .sequential import Sequential
@@ -85,6 +85,8 @@ def layer_inputs(model, X, names, *, batch_size: int = 500) -> dict[str, np.ndar
         raise TypeError(f"model must be a Sequential; got {type(model).__name__}")
     X = check_calibration(X)
     batch_size = check_int(batch_size, "batch_size", low=1)
+    if not isinstance(names, str):
+        names = check_names(names, "names", "layer names such as ['fc1']")
     names = [names] if isinstance(names, str) else list(names)
     modules = dict(model.named_modules())
     unknown = [n for n in names if n not in modules or n == ""]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_bool, check_int, check_rng
+from ._checks import check_bool, check_int, check_rng, check_sequence
 from .layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
 
 __all__ = ["ConvNet", "LeNet300_100", "LeNet5", "MLP"]
@@ -48,7 +48,7 @@ class MLP(Sequential):
     """
 
     def __init__(self, sizes, *, rng=0, dtype=np.float32, relu: bool = True):
-        sizes = [check_int(s, "sizes[i]", low=1) for s in sizes]
+        sizes = [check_int(s, "sizes[i]", low=1) for s in check_sequence(sizes, "sizes", "layer widths")]
         if len(sizes) < 2:
             raise ValueError(f"sizes needs at least an input and an output size; got {sizes}")
         rng = check_rng(rng)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..nn import functional as F
-from ..nn._checks import check_float, check_int
+from ..nn._checks import check_array, check_float, check_int, check_sequence
 from .magnitude import mask_from_scores
 from .masks import select_parameters
 from .obs import obs_prune
@@ -51,8 +51,9 @@ def set_flat_weights(model, theta: np.ndarray, include=("weight",)) -> None:
     """Write the flat vector ``theta`` back into the selected parameters, in place."""
     params = select_parameters(model, include)
     d = sum(p.size for p in params.values())
-    if np.shape(theta) != (d,):
-        raise ValueError(f"theta must have shape ({d},) for the selected parameters; got {np.shape(theta)}")
+    theta = check_array(theta, "theta", finite=True)
+    if theta.shape != (d,):
+        raise ValueError(f"theta must have shape ({d},) for the selected parameters; got {theta.shape}")
     start = 0
     for p in params.values():
         p[...] = np.asarray(theta[start : start + p.size]).reshape(p.shape)
@@ -127,6 +128,10 @@ def hessian_by_loss_differences(model, X, y, pairs, *, include=("weight",), h: f
     h = check_float(h, "h", low=0.0, low_open=True)
     theta = flat_weights(model, include)
     out = []
+    if not (isinstance(pairs, (list, tuple)) and all(np.shape(p) == (2,) for p in pairs)
+            or isinstance(pairs, np.ndarray) and pairs.ndim == 2 and pairs.shape[1] == 2):
+        raise TypeError(f"pairs must be a list of (i, j) pairs of flat indices (or a (P, 2) integer "
+                        f"array); got {pairs!r:.60} ({type(pairs).__name__})")
     for i, j in pairs:
         i, j = check_int(i, "i", low=0, high=theta.size - 1), check_int(j, "j", low=0, high=theta.size - 1)
         total = 0.0
@@ -150,7 +155,8 @@ def gauss_newton_matrix(model, X, *, include=("weight",)) -> np.ndarray:
     :func:`~minicompress.prune.saliency.hessian_diagonal`; across layers they differ.
     Built from N * C backward passes (one per example and class): for small nets only.
     """
-    X = _check_data(X, np.zeros(len(X), dtype=int))[0]
+    X = check_array(X, "X", finite=True)
+    X = _check_data(X, np.zeros(len(X) if X.ndim else 0, dtype=int))[0]
     params = _float64_params(model, include)
     saved = {n: g.copy() for n, g in model.named_gradients()}
     d = sum(p.size for p in params.values())
@@ -214,7 +220,7 @@ def removal_comparison(model, X, y, ks, *, include=("weight",), damp: float = 1e
     damp = check_float(damp, "damp", low=0.0)
     theta = flat_weights(model, include)
     d = theta.size
-    ks = [check_int(k, "k", low=1, high=d - 1) for k in ks]
+    ks = [check_int(k, "k", low=1, high=d - 1) for k in check_sequence(ks, "ks", "numbers of weights")]
     H = full_hessian(model, X, y, include=include, h=h) if H is None else H
     G = gauss_newton_matrix(model, X, include=include) if G is None else G
     inverses = {"obs-gauss-newton": _damped_inverse(G, damp, "Gauss-Newton matrix"),

@@ -23,7 +23,7 @@ import copy
 import numpy as np
 
 from ..nn import SGD, evaluate, fit
-from ..nn._checks import check_float, check_int, check_rng
+from ..nn._checks import check_bool, check_choice, check_dict, check_float, check_int, check_rng
 from ..nn.layers import Module
 from .magnitude import score_threshold
 from .masks import MaskHook, apply_masks, random_masks, select_parameters, sparsity_of
@@ -59,6 +59,8 @@ def train_masked(model, masks, X, y, *, epochs: int, lr: float, momentum: float 
     The masked entries are zeroed first, so a dense initialisation becomes the sub-network.
     ``masks=None`` trains the dense model.
     """
+    if masks is not None:
+        check_dict(masks, "masks", "{name: bool array} (or None: train the dense model)")
     if masks:
         apply_masks(model, masks)
     hooks = [MaskHook(masks)] if masks else []
@@ -75,10 +77,14 @@ def prune_survivors(model, masks, rate: float, *, scope: str = "global", include
     stay pruned.  ``masks=None`` means every weight survives so far.
     """
     rate = check_float(rate, "rate", low=0.0, high=1.0, low_open=True, high_open=True)
-    if scope not in ("layer", "global"):
-        raise ValueError(f"scope must be 'layer' or 'global'; got {scope!r}")
+    check_choice(scope, "scope", ("layer", "global"))
+    if masks is not None:
+        check_dict(masks, "masks", "{name: bool array} (or None: every weight survives)")
     params = select_parameters(model, include)
     masks = {n: np.ones(p.shape, dtype=bool) for n, p in params.items()} if masks is None else masks
+    if set(masks) != set(params):
+        raise ValueError(f"masks must have one mask per selected parameter {sorted(params)}; got "
+                         f"{sorted(masks)}")
     # pruned weights score -1, below every survivor's |w| >= 0, so they are the first k counted
     scores = {n: np.where(masks[n], np.abs(p), -1.0) for n, p in params.items()}
 
@@ -145,6 +151,8 @@ def lottery_ticket(model_fn, X, y, *, rate: float = 0.2, rounds: int, rewind_to:
     rewind_to = check_int(rewind_to, "rewind_to", low=0)
     check_float(rate, "rate", low=0.0, high=1.0, low_open=True, high_open=True)
     check_validation(validation)
+    check_choice(scope, "scope", ("layer", "global"))
+    controls = check_bool(controls, "controls")
     rng = check_rng(rng)
     seeds = rng.integers(0, 2**31 - 1, size=2 + 3 * rounds)
     recipe = dict(epochs=epochs, lr=lr, momentum=momentum, batch_size=batch_size)

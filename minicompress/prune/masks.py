@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..nn._checks import check_float, check_rng
+from ..nn._checks import check_bool, check_choice, check_dict, check_float, check_names, check_rng
+from ..nn.module import check_module
 from .magnitude import mask_from_scores, score_threshold
 from .nm import nm_mask_from_scores, parse_pattern
 from .saliency import hessian_diagonal, loss_gradients, obd_saliency, taylor_saliency
@@ -25,8 +26,8 @@ SCOPES = ("layer", "global")
 
 def select_parameters(model, include=("weight",)) -> dict[str, np.ndarray]:
     """The live parameters whose last name component is in ``include`` (``fc1.weight`` -> weight)."""
-    if isinstance(include, str) or not all(isinstance(s, str) for s in include) or not include:
-        raise TypeError(f"include must be a non-empty tuple of names such as ('weight',); got {include!r}")
+    check_module(model)
+    include = check_names(include, "include")
     chosen = {n: p for n, p in model.named_parameters() if n.rsplit(".", 1)[-1] in include}
     if not chosen:
         names = [n for n, _ in model.named_parameters()]
@@ -100,11 +101,11 @@ def prune_model(model, sparsity: float | None, *, scope: str = "layer", criterio
     |w| across layers whose scales differ (init ~ 1/sqrt(fan_in)), so it prunes wide layers
     harder; global Taylor and OBD scores are all in units of loss and compare directly.
     """
-    if scope not in SCOPES:
-        raise ValueError(f"scope must be one of {SCOPES}; got {scope!r}")
+    check_module(model)
+    check_choice(scope, "scope", SCOPES)
     sparsity, nm = check_pattern_sparsity(sparsity, pattern, scope)
-    if criterion not in CRITERIA:
-        raise ValueError(f"criterion must be one of {CRITERIA}; got {criterion!r}")
+    check_choice(criterion, "criterion", CRITERIA)
+    apply = check_bool(apply, "apply")
     params = select_parameters(model, include)
     scores = _scores(model, params, criterion, data, obd_batch_size)
     if nm is None:
@@ -125,8 +126,8 @@ def scope_masks(scores: dict, sparsity: float, scope: str = "layer") -> dict[str
     """Keep-masks from importance ``scores`` ``{name: array}``: each array loses its own
     floor(s n) lowest (``scope="layer"``), or one threshold over all of them together
     (``"global"``).  Scores strictly below the threshold are pruned; ties survive."""
-    if scope not in SCOPES:
-        raise ValueError(f"scope must be one of {SCOPES}; got {scope!r}")
+    check_dict(scores, "scores", "{name: array of importance scores}", empty=False)
+    check_choice(scope, "scope", SCOPES)
     if scope == "layer":
         return {n: mask_from_scores(s, sparsity) for n, s in scores.items()}
     t = score_threshold(np.concatenate([s.ravel() for s in scores.values()]), sparsity)
@@ -134,8 +135,8 @@ def scope_masks(scores: dict, sparsity: float, scope: str = "layer") -> dict[str
 
 
 def _check_masks(model, masks) -> dict[str, np.ndarray]:
-    if not isinstance(masks, dict):
-        raise TypeError(f"masks must be a dict of name -> bool array; got {type(masks).__name__}")
+    check_module(model)
+    check_dict(masks, "masks", "of name -> bool array")
     params = dict(model.named_parameters())
     for name, m in masks.items():
         if name not in params:
@@ -185,6 +186,7 @@ def random_masks(masks: dict, rng) -> dict[str, np.ndarray]:
 
 def sparsity_of(masks: dict) -> float:
     """Fraction of entries pruned over all masks together."""
+    check_dict(masks, "masks", "{name: bool array}", empty=False)
     total = sum(m.size for m in masks.values())
     return 1.0 - sum(int(m.sum()) for m in masks.values()) / total
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 
 from ..nn import evaluate
+from ..nn._checks import check_choice, check_pair, check_sequence
 from .masks import prune_model
 from .nm import parse_pattern
 from .sparsegpt import sparsegpt
@@ -30,11 +31,10 @@ def prune_oneshot(model, method: str, sparsity, *, calibration, pattern=None, **
     magnitude uses neither.  ``pattern`` (e.g. ``"2:4"``) with ``sparsity=None`` prunes N:M
     (not with ``magnitude-global``).  ``sparsegpt_options`` go to :func:`sparsegpt`.
     """
-    if method not in ONESHOT_METHODS:
-        raise ValueError(f"method must be one of {ONESHOT_METHODS}; got {method!r}")
+    check_choice(method, "method", ONESHOT_METHODS)
     if sparsegpt_options and method != "sparsegpt":
         raise ValueError(f"options {sorted(sparsegpt_options)} are SparseGPT's; method={method!r} takes none")
-    X, y = calibration
+    X, y = check_pair(calibration, "calibration")
     if method == "sparsegpt":
         return sparsegpt(model, X, sparsity, pattern=pattern, **sparsegpt_options)
     if method == "obd":
@@ -52,6 +52,11 @@ def accuracy_without_retraining(model, calibration, test, *, sparsities=(), patt
     1 - n/m for a pattern), ``pattern`` (None or e.g. ``"2:4"``), ``accuracy`` and ``dense``
     (the unpruned model's accuracy), all on ``test = (X_test, y_test)``.
     """
+    check_pair(calibration, "calibration")
+    test = check_pair(test, "test", "(X_test, y_test)")
+    sparsities = check_sequence(sparsities, "sparsities", "sparsities in [0, 1)")
+    patterns = check_sequence(patterns, "patterns", "N:M patterns such as '2:4'")
+    methods = [check_choice(m, "methods[i]", ONESHOT_METHODS) for m in check_sequence(methods, "methods")]
     dense = float(evaluate(model, *test)[1])
     rows = []
     settings = [(s, None) for s in sparsities] + [(None, p) for p in patterns]

@@ -15,7 +15,7 @@ uniformly random ones (the same sparsity in every layer).
 from __future__ import annotations
 
 from ..nn import evaluate
-from ..nn._checks import check_rng
+from ..nn._checks import check_choice, check_int, check_ndarray, check_rng
 from .lottery import build, check_model_fn, check_validation, train_masked
 from .masks import prune_model, random_masks
 
@@ -56,8 +56,10 @@ def prune_at_init(model_fn, X, y, sparsity: float, *, method: str = "snip", batc
     dict with ``method, sparsity, accuracy`` (on ``validation``), ``layers`` (kept
     fraction per layer), ``masks`` and ``model`` (the trained sparse model)
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}; got {method!r}")
+    check_choice(method, "method", METHODS)
+    check_ndarray(X, "X", min_ndim=1)
+    check_ndarray(y, "y", min_ndim=1)
+    batch = check_int(batch, "batch", low=1)
     check_model_fn(model_fn)
     check_validation(validation)
     rng = check_rng(rng)

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..nn._checks import check_bits, check_int
+from ..nn._checks import check_bits, check_choice, check_finite, check_int, check_ndarray
 from ..nn.layers import Conv2d, Linear, Module, Sequential
+from ..nn.module import check_module
 from .fakequant import fake_quantize_backward, fake_quantize_forward
 from .learned import (
     lsq_backward,
@@ -49,8 +50,7 @@ class ActQuant(Module):
                  percentile: float = 99.99):
         super().__init__()
         self.bits = check_bits(bits)
-        if method not in ACT_METHODS:
-            raise ValueError(f"method must be one of {ACT_METHODS}; got {method!r}")
+        check_choice(method, "method", ACT_METHODS)
         self.method = method
         self.observer = Observer(method if method in OBSERVER_METHODS else "minmax", momentum=momentum,
                                  percentile=percentile)
@@ -128,6 +128,9 @@ class ActQuant(Module):
 def calibrate_activations(model: Module, X, *, batch_size: int = 256) -> Module:
     """Run ``X`` through ``model`` with every :class:`ActQuant` recording (from scratch), then
     switch them all to quantizing; returns ``model`` (changed in place)."""
+    check_module(model)
+    X = check_ndarray(X, "X", min_ndim=1)
+    check_finite(X, "X")
     batch_size = check_int(batch_size, "batch_size", low=1)
     quants = [m for _, m in model.named_modules() if isinstance(m, ActQuant)]
     if not quants:

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..formats import compress_layer
 from ..formats.symmetric import symmetric_qmax, symmetric_scale
-from ..nn._checks import check_bits, check_bool, check_float, check_int
+from ..nn._checks import check_array, check_bits, check_bool, check_float, check_int, check_same_shape
 from ..nn.calibration import input_rows
 from ..nn.layers import Module
 from ..nn.optim import Adam
@@ -46,6 +46,7 @@ ZETA, GAMMA = 1.1, -0.1
 
 def rectified_sigmoid(V) -> np.ndarray:
     """``h(V) = clip(sigmoid(V) (zeta - gamma) + gamma, 0, 1)`` (eq. 23), shape of V."""
+    V = check_array(V, "V", finite=True)
     return np.clip(1.0 / (1.0 + np.exp(-V)) * (ZETA - GAMMA) + GAMMA, 0.0, 1.0)
 
 
@@ -80,6 +81,17 @@ def adaround_loss_forward(V, w, floor, step, Hx, beta: float, lam: float):
     beta, lam : the regulariser's exponent and weight.
     ``loss = sum((e Hx) * e) + lam * sum(1 - |2h - 1|^beta)``, e = w - step (floor + h(V)).
     """
+    V, w, floor = (check_array(a, n, ndim=2, finite=True) for a, n in ((V, "V"), (w, "w"), (floor, "floor")))
+    check_same_shape(V, w, ("V", "w"))
+    check_same_shape(V, floor, ("V", "floor"))
+    step = check_array(step, "step", ndim=2, finite=True)
+    if step.shape != (V.shape[0], 1):
+        raise ValueError(f"step must be ({V.shape[0]}, 1), one grid step per row; got {step.shape}")
+    Hx = check_array(Hx, "Hx", ndim=2, finite=True)
+    if Hx.shape != (V.shape[1],) * 2:
+        raise ValueError(f"Hx must be ({V.shape[1]}, {V.shape[1]}); got {Hx.shape}")
+    beta = check_float(beta, "beta", low=0.0, low_open=True)
+    lam = check_float(lam, "lam", low=0.0)
     h = rectified_sigmoid(V)
     e = w - step * (floor + h)
     eH = e @ Hx
@@ -91,6 +103,8 @@ def adaround_loss_forward(V, w, floor, step, Hx, beta: float, lam: float):
 def adaround_loss_backward(dout, cache) -> dict:
     """``dL/dV``: ``dL/dh = -2 step (e Hx) + lam dreg/dh`` (Hx symmetric), then through h(V)."""
     V, step, eH, dreg, lam = cache
+    # the loss is a scalar: dout = dL_total / dL, a number (or a 0-d array)
+    dout = check_float(dout.item() if isinstance(dout, np.ndarray) and dout.ndim == 0 else dout, "dout")
     dh = dout * (-2.0 * step * eH + lam * dreg)
     return {"V": rectified_sigmoid_backward(dh, V)}
 

@@ -31,9 +31,10 @@ import copy
 import numpy as np
 
 from ..formats import StoredLayer
-from ..nn._checks import check_int
+from ..nn._checks import check_array, check_int, check_same_shape
 from ..nn.calibration import layer_inputs
 from ..nn.layers import Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU
+from ..nn.module import check_module
 from .sequential import check_calibration, quantize_sequentially, target_layers
 
 __all__ = ["cle_scales", "equalize_pair", "equalize", "channel_means", "bias_correction"]
@@ -47,7 +48,10 @@ def cle_scales(r1, r2) -> np.ndarray:
 
     r1 : (C,) output ranges of the first layer;  r2 : (C,) input ranges of the second.
     """
-    r1, r2 = np.asarray(r1, np.float64), np.asarray(r2, np.float64)
+    r1, r2 = (check_array(r, n, ndim=1, finite=True).astype(np.float64) for r, n in ((r1, "r1"), (r2, "r2")))
+    check_same_shape(r1, r2, ("r1", "r2"))
+    if (r1 < 0).any() or (r2 < 0).any():
+        raise ValueError(f"r1 and r2 are ranges, >= 0; got minima {r1.min()} and {r2.min()}")
     ok = (r1 > 0) & (r2 > 0)
     return np.where(ok, np.sqrt(np.where(ok, r1, 1.0) / np.where(ok, r2, 1.0)), 1.0)
 
@@ -95,6 +99,7 @@ def equalize(model: Module, *, iterations: int = 1) -> Module:
 
     ``iterations`` sweeps over the pairs (the paper iterates until the ranges stop changing
     when a layer belongs to two pairs)."""
+    check_module(model)
     iterations = check_int(iterations, "iterations", low=1)
     out = copy.deepcopy(model)
     pairs = _pairs(out)
@@ -151,6 +156,8 @@ def bias_correction(float_model: Module, quant_model: Module, X, *, layers=None)
     layer's (the mean over examples and pixels, per channel), up to the float32 rounding of a
     stored bias.  The float outputs are the float model's own (its layers see float inputs).
     """
+    check_module(float_model, "float_model")
+    check_module(quant_model, "quant_model")
     names = target_layers(float_model, layers)
     X = check_calibration(X)
     float_in = layer_inputs(float_model, X, names)

@@ -22,7 +22,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..nn._checks import check_qrange, check_scale, check_weights, check_zero_point
+from ..nn._checks import (
+    check_array,
+    check_qrange,
+    check_same_shape,
+    check_scale,
+    check_weights,
+    check_zero_point,
+)
 
 __all__ = ["clip_window", "fake_quantize_forward", "fake_quantize_backward"]
 
@@ -66,5 +73,11 @@ def fake_quantize_forward(x, scale, zero_point=0, qmin: int = -128, qmax: int = 
 
 
 def fake_quantize_backward(dout: np.ndarray, cache) -> np.ndarray:
-    """STE: ``dx = dout * 1[S (qmin - Z) <= x <= S (qmax - Z)]``."""
+    """STE: ``dx = dout * 1[S (qmin - Z) <= x <= S (qmax - Z)]``; dout has x's shape (nothing
+    is broadcast)."""
+    if not isinstance(cache, np.ndarray) or cache.dtype != bool:
+        got = f"dtype {cache.dtype}" if isinstance(cache, np.ndarray) else type(cache).__name__
+        raise TypeError(f"cache must be the boolean window fake_quantize_forward returned; got {got}")
+    dout = check_array(dout, "dout", finite=True)
+    check_same_shape(dout, cache, ("dout", "x (the cached window)"))
     return dout * cache

@@ -41,7 +41,7 @@ import scipy.linalg
 from ..formats import compress_layer
 from ..formats.groups import check_group_size
 from ..formats.symmetric import symmetric_dequantize, symmetric_quantize, symmetric_scale
-from ..nn._checks import check_bits, check_bool, check_float, check_int
+from ..nn._checks import check_array, check_bits, check_bool, check_float, check_int
 from ..nn.calibration import layer_hessian
 from .sequential import check_calibration, codes_encoding, quantize_sequentially, target_layers
 
@@ -53,7 +53,7 @@ def gptq_hessian_inverse(H) -> np.ndarray:
 
     H must be symmetric positive definite (damp it: :func:`~minicompress.nn.calibration.layer_hessian`).
     """
-    H = np.asarray(H, dtype=np.float64)
+    H = check_array(H, "H", finite=True).astype(np.float64)
     if H.ndim != 2 or H.shape[0] != H.shape[1]:
         raise ValueError(f"H must be a square (k, k) matrix; got shape {H.shape}")
     try:
@@ -81,6 +81,19 @@ def gptq_column_update(w, U, j: int, w_hat_j):
     -------
     (w_new, e): the updated (m, k) float64 weights and the (m,) scaled error e
     """
+    w = check_array(w, "w", ndim=2, finite=True)
+    U = check_array(U, "U", ndim=2, finite=True)
+    if U.shape != (w.shape[1],) * 2:
+        raise ValueError(f"U must be ({w.shape[1]}, {w.shape[1]}) for w of shape {w.shape}; got {U.shape}")
+    j = check_int(j, "j", low=0, high=w.shape[1] - 1)
+    w_hat_j = check_array(w_hat_j, "w_hat_j", ndim=1, finite=True)
+    if w_hat_j.shape != (w.shape[0],):
+        raise ValueError(f"w_hat_j must be ({w.shape[0]},), column j's grid values; got {w_hat_j.shape}")
+    return _column_update(w, U, j, w_hat_j)
+
+
+def _column_update(w, U, j: int, w_hat_j):
+    """:func:`gptq_column_update` without the checks (GPTQ's inner loop)."""
     w = np.array(w, dtype=np.float64)
     err = (w[:, j] - w_hat_j) / U[j, j]
     w[:, j:] -= np.outer(err, U[j, j:])
@@ -110,9 +123,11 @@ def gptq_quantize(W, H, bits: int, *, per_channel: bool = True, group_size: int 
     scale : float (per tensor), (m,) (per channel) or (m, k/g) (groups) float32 values;
         ``w_hat = codes * scale / qmax`` (per row, or per row and group)
     """
-    W = np.array(W, dtype=np.float64)
+    W = np.array(check_array(W, "W", ndim=2, finite=True), dtype=np.float64)
     m, k = W.shape
-    H = np.array(H, dtype=np.float64)
+    H = np.array(check_array(H, "H", ndim=2, finite=True), dtype=np.float64)
+    act_order = check_bool(act_order, "act_order")
+    blocksize = check_int(blocksize, "blocksize", low=1)
     if H.shape != (k, k):
         raise ValueError(f"H must be ({k}, {k}) for a weight with {k} input columns; got {H.shape}")
     dead = np.diag(H) == 0
@@ -143,7 +158,7 @@ def gptq_quantize(W, H, bits: int, *, per_channel: bool = True, group_size: int 
                 Q = np.zeros((m, k), q.dtype)
             Q[:, i1 + jj] = q[:, 0]
             w_hat = symmetric_dequantize(q, row_scale, bits, dtype=np.float64)[:, 0]
-            W1, E[:, jj] = gptq_column_update(W1, U1, jj, w_hat)
+            W1, E[:, jj] = _column_update(W1, U1, jj, w_hat)
         Wp[:, i1:i2] = W1
         Wp[:, i2:] -= E @ U[i1:i2, i2:]  # the lazy batch update
     codes = Q[:, pos]  # back to the original column order

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..nn._checks import check_int
+from ..nn._checks import check_array, check_int
 
 __all__ = ["ENTROPY_BINS", "START_BIN", "kl_divergence", "entropy_threshold"]
 
@@ -65,7 +65,7 @@ def entropy_threshold(x, levels: int, *, bins: int = ENTROPY_BINS) -> float:
     """
     levels = check_int(levels, "levels", low=2)
     bins = check_int(bins, "bins", low=levels)
-    a = np.abs(np.asarray(x, np.float64)).ravel()
+    a = np.abs(check_array(x, "x", finite=True).astype(np.float64)).ravel()
     a = a[a > 0]
     amax = float(a.max()) if a.size else 0.0
     if amax == 0:

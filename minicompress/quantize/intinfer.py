@@ -34,8 +34,16 @@ import numpy as np
 from ..formats import Encoded, StoredLayer, encode
 from ..formats.codes import int_codes
 from ..nn import functional as F
+from ..nn._checks import check_array, check_choice
 from ..nn.layers import Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential
-from .affine import QParams, calibrate, dequantize_affine, fake_quantize_affine, quantize_affine
+from .affine import (
+    CALIBRATION_METHODS,
+    QParams,
+    calibrate,
+    dequantize_affine,
+    fake_quantize_affine,
+    quantize_affine,
+)
 from .fixedpoint import multiply_by_quantized_multiplier, quantize_multiplier
 from .kernels import exact_float_dtype
 
@@ -280,8 +288,9 @@ def integer_only(model: Sequential, X_calib, *, activations: str = "int8",
     A ReLU right after a Conv2d/Linear is fused into its clamp and calibrated after the
     ReLU; ranges come from the float model's activations on ``X_calib``.
     """
-    if activations not in ("int8", "uint8"):
-        raise ValueError(f"activations must be 'int8' or 'uint8'; got {activations!r}")
+    check_choice(activations, "activations", ("int8", "uint8"))
+    check_choice(calibration, "calibration", CALIBRATION_METHODS)
+    X_calib = check_array(X_calib, "X_calib", finite=True)
     if not isinstance(model, Sequential):
         raise TypeError(f"model must be a Sequential; got {type(model).__name__}")
     signed = activations == "int8"

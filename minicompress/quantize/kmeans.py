@@ -32,7 +32,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..nn._checks import check_array, check_bits, check_int, check_rng, check_weights
+from ..nn._checks import (
+    as_array,
+    check_array,
+    check_bits,
+    check_choice,
+    check_float_dtype,
+    check_int,
+    check_rng,
+    check_same_shape,
+    check_weights,
+    described,
+)
 
 __all__ = ["INITS", "kmeans_init", "kmeans_assign", "kmeans_step", "kmeans_objective", "kmeans_quantize",
            "kmeans_dequantize", "centroid_gradient", "CentroidHook"]
@@ -52,8 +63,9 @@ def kmeans_init(values, k: int, init: str = "linear", *, rng=None) -> np.ndarray
     """
     v = check_weights(values, "values").astype(np.float64).ravel()
     k = check_int(k, "k", low=1)
-    if init not in INITS:
-        raise ValueError(f"init must be one of {INITS}; got {init!r}")
+    check_choice(init, "init", INITS)
+    if rng is not None:
+        rng = check_rng(rng)
     if init == "linear":
         return np.linspace(v.min(), v.max(), k)
     if init == "density":
@@ -88,8 +100,11 @@ def kmeans_assign(w, centroids) -> np.ndarray:
 
 def kmeans_objective(values, indices, centroids) -> float:
     """sum_i (v_i - C_{I_i})**2, in float64."""
-    v = np.asarray(values, dtype=np.float64)
-    return float(np.sum((v - np.asarray(centroids, dtype=np.float64)[indices]) ** 2))
+    v = check_array(values, "values", finite=True).astype(np.float64)
+    c = check_array(centroids, "centroids", ndim=1, finite=True).astype(np.float64)
+    idx = _check_indices(indices, c.size, allow_pruned=False)
+    check_same_shape(v, idx, ("values", "indices"))
+    return float(np.sum((v - c[idx]) ** 2))
 
 
 def _means(values, indices, centroids):
@@ -135,6 +150,9 @@ def kmeans_quantize(w, bits: int, *, mask=None, init: str = "linear", n_iter: in
     w = check_weights(w, "w")
     bits = check_bits(bits, "bits", low=1, high=16)
     n_iter = check_int(n_iter, "n_iter", low=1)
+    check_choice(init, "init", INITS)
+    if rng is not None:
+        rng = check_rng(rng)
     if mask is None:
         mask = np.ones(w.shape, bool)
     if not isinstance(mask, np.ndarray) or mask.dtype != bool or mask.shape != w.shape:
@@ -161,15 +179,24 @@ def kmeans_quantize(w, bits: int, *, mask=None, init: str = "linear", n_iter: in
     return out, c.astype(w.dtype)
 
 
+def _check_indices(indices, k: int, *, allow_pruned: bool = True) -> np.ndarray:
+    """Cluster indices: an integer array in 0..k-1, or -1 (pruned) where ``allow_pruned``."""
+    given, idx = indices, as_array(indices, "indices")
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"indices must be an integer array; got {described(given, idx)}")
+    low = -1 if allow_pruned else 0
+    if idx.size and (idx.min() < low or idx.max() >= k):
+        raise ValueError(f"indices must lie in {low}..{k - 1}" + (" (-1 = pruned)" if allow_pruned else "")
+                         + f"; got {idx.min()}..{idx.max()}")
+    return idx
+
+
 def kmeans_dequantize(indices, centroids, *, dtype=None) -> np.ndarray:
     """The shared weight: ``C[I]``, and exactly 0 where ``I = -1`` (pruned)."""
-    idx = np.asarray(indices)
     c = check_array(centroids, "centroids", ndim=1, finite=True)
-    if idx.dtype.kind not in "iu":
-        raise TypeError(f"indices must be an integer array; got dtype {idx.dtype}")
-    if idx.size and (idx.min() < -1 or idx.max() >= c.size):
-        raise ValueError(f"indices must lie in -1..{c.size - 1} (-1 = pruned); got {idx.min()}..{idx.max()}")
-    out = np.where(idx >= 0, c[np.maximum(idx, 0)], 0).astype(dtype or c.dtype)
+    idx = _check_indices(indices, c.size)
+    dtype = c.dtype if dtype is None else check_float_dtype(dtype)
+    out = np.where(idx >= 0, c[np.maximum(idx, 0)], 0).astype(dtype)
     return out
 
 
@@ -179,11 +206,11 @@ def centroid_gradient(dw, indices, k: int) -> np.ndarray:
     dw : the gradient of the shared weight, indices's shape;  indices : -1 (pruned, no
     contribution) or 0..k-1.  Returns (k,) in dw's dtype (summed in float64).
     """
-    idx = np.asarray(indices)
-    dw = np.asarray(dw)
+    k = check_int(k, "k", low=1)
+    idx = _check_indices(indices, k)
+    dw = check_array(dw, "dw", finite=True)
     if dw.shape != idx.shape:
         raise ValueError(f"dw has shape {dw.shape}; indices has {idx.shape}")
-    k = check_int(k, "k", low=1)
     kept = idx >= 0
     return np.bincount(idx[kept], weights=dw[kept].astype(np.float64), minlength=k).astype(dw.dtype)
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..formats import Encoding, compress_layer, encode
 from ..formats.symmetric import symmetric_round_trip
-from ..nn._checks import check_bits, check_bool
+from ..nn._checks import check_bits, check_bool, check_choice, check_types
 from ..nn.layers import Conv2d, Linear, Module, replace_layers
 from .binary import binarize_scaled
 from .ternary import ternarize
@@ -34,8 +34,7 @@ SCHEMES = ("binary", "ternary", "int8", "int")
 def check_scheme(scheme, bits: int = 8) -> str:
     """``scheme`` one of SCHEMES; ``bits`` (2..16) is the width of ``"int"`` and must stay 8
     for the others (nothing is silently ignored)."""
-    if scheme not in SCHEMES:
-        raise ValueError(f"scheme must be one of {SCHEMES}; got {scheme!r}")
+    check_choice(scheme, "scheme", SCHEMES)
     bits = check_bits(bits)
     if scheme != "int" and bits != 8:
         raise ValueError(f"bits={bits} applies to scheme 'int' only; got scheme {scheme!r}")
@@ -82,4 +81,4 @@ def quantize_weights(model: Module, scheme: str = "int8", *, per_channel: bool =
         enc = weight_encoding(layer.params["weight"], scheme, per_channel=per_channel, bits=bits)
         return compress_layer(layer, encoding=enc)
 
-    return replace_layers(model, tuple(layer_types), make)
+    return replace_layers(model, check_types(layer_types), make)

@@ -41,7 +41,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..nn._checks import check_bits, check_bool, check_float, check_int
+from ..nn._checks import (
+    as_array,
+    check_array,
+    check_bits,
+    check_bool,
+    check_float,
+    check_int,
+    check_same_shape,
+)
 
 __all__ = ["lsq_range", "lsq_grad_scale", "lsq_init_step", "lsq_forward", "lsq_backward",
            "pact_levels", "pact_forward", "pact_backward"]
@@ -64,14 +72,26 @@ def lsq_init_step(x, Qp: int) -> float:
     return 2.0 * m / np.sqrt(Qp) if m > 0 else 1.0
 
 
+def _one_value(value, name: str):
+    """A number, or a one-element array (the learnable (1,) parameter) as its number."""
+    if np.ndim(value) == 0:
+        return value
+    arr = as_array(value, name)
+    if arr.size != 1:
+        raise ValueError(f"{name} must be one number (or a (1,) array); got shape {arr.shape}")
+    return arr.reshape(-1)[0].item() if arr.dtype.kind in "fiu" else value
+
+
 def lsq_forward(x, step, Qn: int, Qp: int, grad_scale: float = 1.0):
     """``x_hat = round(clip(x / s, -Q_n, Q_p)) s``; returns ``(x_hat, cache)``.
 
     x : array;  step : s > 0 (a number or a (1,) array);  Qn >= 0, Qp >= 1 : the code range;
     grad_scale : g, multiplied into ds by :func:`lsq_backward`.
     """
-    s = check_float(float(np.asarray(step).reshape(-1)[0]) if np.ndim(step) else step, "step",
-                    low=0.0, low_open=True)
+    x = check_array(x, "x", finite=True)
+    s = check_float(_one_value(step, "step"), "step", low=0.0, low_open=True)
+    Qn, Qp = check_int(Qn, "Qn", low=0), check_int(Qp, "Qp", low=1)
+    grad_scale = check_float(grad_scale, "grad_scale", low=0.0, low_open=True)
     v = x / s
     out = (np.rint(np.clip(v, -Qn, Qp)) * s).astype(x.dtype, copy=False)
     return out, (v, Qn, Qp, grad_scale)
@@ -80,6 +100,8 @@ def lsq_forward(x, step, Qn: int, Qp: int, grad_scale: float = 1.0):
 def lsq_backward(dout, cache):
     """``(dx, ds)``: the STE inside ``-Q_n < v < Q_p`` and the step gradient (scaled by g)."""
     v, Qn, Qp, g = cache
+    dout = check_array(dout, "dout", finite=True)
+    check_same_shape(dout, v, ("dout", "x"))
     inside = (v > -Qn) & (v < Qp)
     dx = dout * inside
     dv_ds = np.where(inside, np.rint(v) - v, np.where(v <= -Qn, -float(Qn), float(Qp)))
@@ -95,8 +117,8 @@ def pact_levels(bits: int, signed: bool) -> int:
 def pact_forward(x, alpha, bits: int, signed: bool = False):
     """``y_q = round(clip(x, lo, alpha) n / alpha) alpha / n`` (lo = 0, or -alpha if signed);
     returns ``(y_q, cache)``."""
-    a = check_float(float(np.asarray(alpha).reshape(-1)[0]) if np.ndim(alpha) else alpha, "alpha",
-                    low=0.0, low_open=True)
+    x = check_array(x, "x", finite=True)
+    a = check_float(_one_value(alpha, "alpha"), "alpha", low=0.0, low_open=True)
     n = pact_levels(bits, signed)
     lo = -a if signed else 0.0
     y = np.clip(x, lo, a)
@@ -108,6 +130,8 @@ def pact_backward(dout, cache):
     """``(dx, dalpha)``: dx passes where ``lo < x < alpha``; dalpha sums dout where ``x >= alpha``
     (minus where ``x <= -alpha``, signed)."""
     x, a, lo, signed = cache
+    dout = check_array(dout, "dout", finite=True)
+    check_same_shape(dout, x, ("dout", "x"))
     dx = dout * ((x > lo) & (x < a))
     dalpha = float(np.sum(dout * (x >= a)))
     if signed:

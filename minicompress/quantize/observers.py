@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..nn._checks import check_float, check_int, check_weights
+from ..nn._checks import check_choice, check_float, check_int, check_weights
 from .affine import QParams, affine_params, calibrate
 
 __all__ = ["OBSERVER_METHODS", "ema", "Observer"]
@@ -38,8 +38,7 @@ class Observer:
 
     def __init__(self, method: str = "minmax", *, momentum: float = 0.01, percentile: float = 99.99,
                  max_samples: int = 2**20):
-        if method not in OBSERVER_METHODS:
-            raise ValueError(f"method must be one of {OBSERVER_METHODS}; got {method!r}")
+        check_choice(method, "method", OBSERVER_METHODS)
         self.method = method
         self.momentum = check_float(momentum, "momentum", low=0.0, high=1.0, low_open=True)
         self.percentile = check_float(percentile, "percentile", low=50.0, high=100.0, low_open=True)

@@ -17,7 +17,7 @@ import numpy as np
 from ..formats import CompressedConv2d, CompressedLinear, Encoding
 from ..formats.symmetric import channel_view, symmetric_scale
 from ..nn import functional as F
-from ..nn._checks import check_bits, check_bool, check_float
+from ..nn._checks import check_bits, check_bool, check_float, check_types
 from ..nn.layers import Conv2d, Linear, Module, replace_layers
 from .actquant import ACT_METHODS, ActQuant, calibrate_activations, quantize_inputs
 from .fakequant import clip_window, fake_quantize_backward, fake_quantize_forward
@@ -159,7 +159,7 @@ def prepare_qat(model: Module, scheme: str = "binary", *, per_channel: bool = Tr
         cls = QATLinear if isinstance(layer, Linear) else QATConv2d
         return cls(layer, scheme, per_channel=per_channel, bits=bits)
 
-    model = replace_layers(model, tuple(layer_types), make)
+    model = replace_layers(model, check_types(layer_types), make)
     if activations:
         quantize_inputs(model, lambda: ActQuant(act_bits, act_method), (QATLinear, QATConv2d))
         if X_calib is not None:

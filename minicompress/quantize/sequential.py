@@ -49,9 +49,12 @@ def target_layers(model: Module, layers) -> list[str]:
 
 def check_calibration(X) -> np.ndarray:
     """Calibration inputs: a non-empty, finite float numpy array (N, ...)."""
-    if not isinstance(X, np.ndarray) or X.ndim < 2 or len(X) == 0:
-        raise ValueError(f"X must be a non-empty (N, ...) numpy array of calibration inputs; got "
-                         f"{type(X).__name__} of shape {np.shape(X)}")
+    if not isinstance(X, np.ndarray):
+        raise TypeError(f"X must be a non-empty (N, ...) numpy array of calibration inputs; got "
+                        f"{X!r:.40} ({type(X).__name__})")
+    if X.ndim < 2 or len(X) == 0:
+        raise ValueError(f"X must be a non-empty (N, ...) numpy array of calibration inputs; got shape "
+                         f"{X.shape}")
     if X.dtype.kind != "f":
         raise TypeError(f"X must be a float array (normalised inputs); got dtype {X.dtype}")
     check_finite(X, "X")

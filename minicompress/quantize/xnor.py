@@ -33,6 +33,7 @@ import numpy as np
 from ..formats import StoredLayer, encode
 from ..formats.packing import pack_signs, unpack_signs
 from ..nn import functional as F
+from ..nn._checks import check_types
 from ..nn.layers import Conv2d, Linear, Module, _check_input, replace_layers
 from .binary import binarize, binarize_scaled, binary_scale
 from .kernels import xnor_matmul
@@ -200,7 +201,7 @@ def prepare_xnor(model: Module, *, layer_types: tuple = (Linear, Conv2d)) -> Mod
     def make(layer):
         return XnorLinear(layer) if isinstance(layer, Linear) else XnorConv2d(layer)
 
-    return replace_layers(model, tuple(layer_types), make)
+    return replace_layers(model, check_types(layer_types), make)
 
 
 def convert_xnor(model: Module) -> Module:
