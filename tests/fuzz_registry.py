@@ -48,7 +48,42 @@ from minicompress import (
     prune,
     quantize,
 )
+from minicompress.combine.auto import estimated_losses, option_grid
+from minicompress.combine.sensitivity import pruned_weight
+from minicompress.data import normalize
+from minicompress.formats.encoding import matrix_view
+from minicompress.formats.entropy import huffman_decode, huffman_encode
+from minicompress.formats.io import model_encodings
+from minicompress.lowrank.layers import factorized_num_params
+from minicompress.lowrank.svd import TruncatedSVD
+from minicompress.lowrank.tucker import tucker_error
+from minicompress.metrics.size import SizeReport
+from minicompress.metrics.speed import LatencyReport
+from minicompress.metrics.work import FlopsReport
 from minicompress.nn import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
+from minicompress.prune.hessian import flat_weights, set_flat_weights
+from minicompress.prune.lottery import prune_survivors, train_masked
+from minicompress.prune.magnitude import mask_from_scores, n_to_prune, score_threshold
+from minicompress.prune.masks import select_parameters
+from minicompress.prune.nm import nm_mask_from_scores, parse_pattern
+from minicompress.prune.oneshot import prune_oneshot
+from minicompress.prune.schedule import GradualPruning
+from minicompress.prune.sparsegpt import inverse_hessian_cholesky
+from minicompress.prune.structured import filter_l1_norms
+from minicompress.quantize.adaround import adaround_loss_backward, adaround_loss_forward, rectified_sigmoid
+from minicompress.quantize.affine import QParams, affine_params, integer_range
+from minicompress.quantize.equalize import cle_scales
+from minicompress.quantize.fixedpoint import multiply_by_quantized_multiplier, zero_point_matmul
+from minicompress.quantize.gptq import gptq_quantize
+from minicompress.quantize.histogram import entropy_threshold
+from minicompress.quantize.intinfer import IntegerModel
+from minicompress.quantize.kmeans import kmeans_init, kmeans_objective, kmeans_step
+from minicompress.quantize.layers import quantized_values, weight_encoding
+from minicompress.quantize.learned import pact_backward, pact_forward
+from minicompress.quantize.observers import Observer
+from minicompress.quantize.qat import QATConv2d, QATLinear
+from minicompress.quantize.ternary import ternary_threshold
+from minicompress.quantize.xnor import XnorConv2d, XnorLinear
 
 # ----------------------------------------------------------------------------- fixtures
 _rng = np.random.default_rng(0)
@@ -173,7 +208,7 @@ E(nn.predict, model=MLP, X=X, batch_size=4)
 # -- data
 R(data.Split, "a record of four arrays, returned by load_mnist5k")
 E(data.load_mnist5k, seed=0, n_train_per_class=1)
-E(data.normalize, images=np.zeros((2, 28, 28), np.uint8))
+E(normalize, images=np.zeros((2, 28, 28), np.uint8))
 E(data.load_idx, path=IDX)  # bad files: tests/test_data.py
 # -- baselines
 E(baselines.build_model, name="convnet", rng=0)
@@ -199,10 +234,10 @@ E(formats.encode, w=W, fmt="int8", kinds={"fmt": "format"})
 E(formats.decode, enc=ENC)
 E(formats.size_bits, w=W, fmt="csr", kinds={"fmt": "format"})
 E(formats.smallest, w=W, fmts=("int8", "csr"))
-E(formats.matrix_view, shape=(3, 4))
+E(matrix_view, shape=(3, 4))
 E(formats.save_model, path="/dev/null", model=MLP, fmt="fp32", kinds={"fmt": "format"}, keep=("path",))
 E(formats.load_model, path="/dev/null", model=MLP, record="hostile files: tests/test_formats_hostile.py")
-E(formats.model_encodings, model=MLP, fmt="fp32", kinds={"fmt": "format"})
+E(model_encodings, model=MLP, fmt="fp32", kinds={"fmt": "format"})
 R(formats.Encoded, "an abstract base: no arguments")
 E(formats.StoredLayer, weight=ENC, bias=np.zeros(3, np.float32), stride=1, padding=0)
 E(formats.CompressedLinear, weight=ENC, bias=np.zeros(3, np.float32), stride=1, padding=0)
@@ -261,19 +296,19 @@ E(lowrank.cp_to_tensor, weights=np.ones(1), factors=[np.ones((3, 1)), np.ones((4
 E(lowrank.tucker2_conv, layer=Conv2d(2, 2, 3), ranks=(1, 1), n_iter=1)
 E(lowrank.rank_for_budget, layer=Linear(8, 8), max_params=40)
 E(lowrank.break_even_rank, layer=FC)
-E(lowrank.factorized_num_params, layer=FC, rank=2)
+E(factorized_num_params, layer=FC, rank=2)
 E(lowrank.weight_matrix, layer=CONV)
 E(lowrank.svd, W=W, full_matrices=False)
 E(lowrank.svd_flip, U=np.eye(3), Vt=np.eye(3))
-R(lowrank.TruncatedSVD, "a record returned by svd_truncate")
+R(TruncatedSVD, "a record returned by svd_truncate")
 E(lowrank.multi_mode_dot, T=T3, matrices=[np.ones((2, 3)), np.ones((2, 4))], modes=[0, 1],
   valid={"T": NONFINITE})  # a product, as np.dot
 E(lowrank.khatri_rao, matrices=[np.ones((3, 2)), np.ones((4, 2))])
-E(lowrank.tucker_error, T=T3, core=np.ones((2, 2, 1)),
+E(tucker_error, T=T3, core=np.ones((2, 2, 1)),
   factors=[np.ones((3, 2)), np.ones((4, 2)), np.ones((2, 1))])
 
 # -- metrics
-R(metrics.SizeReport, "a record returned by model_size_bits")
+R(SizeReport, "a record returned by model_size_bits")
 E(metrics.model_size_bits, model=MLP, fmt="fp32", kinds={"fmt": "format"})
 E(metrics.compression_ratio, original=1000, compressed=100)
 E(metrics.compression_ratio_text, original=1000, compressed=100)
@@ -282,9 +317,9 @@ E(metrics.sparsity, model=MLP, weights_only=False)
 E(metrics.accuracy, model=MLP, X=X, y=Y, batch_size=4)
 E(metrics.accuracy_loss, reference=0.9, compressed=0.8,
   kinds={"reference": "fraction", "compressed": "fraction"})
-R(metrics.FlopsReport, "a record returned by flops")
+R(FlopsReport, "a record returned by flops")
 E(metrics.flops, model=NET, input_shape=(1, 8, 8))
-R(metrics.LatencyReport, "a record returned by latency")
+R(LatencyReport, "a record returned by latency")
 E(metrics.latency, model=MLP, X=X, repeats=1, warmup=0, valid={"X": NONFINITE})  # times, whatever the values
 R(metrics.thread_settings, "no arguments")
 
@@ -301,16 +336,16 @@ E(plots.save_figure, fig=None, path="x.png", record="matplotlib output")
 # -- prune
 E(prune.magnitude_threshold, w=W, sparsity=0.5, kinds={"sparsity": "fraction"})
 E(prune.magnitude_mask, w=W, sparsity=0.5, kinds={"sparsity": "fraction"})
-E(prune.mask_from_scores, scores=np.abs(W), sparsity=0.5, kinds={"sparsity": "fraction"})
-E(prune.score_threshold, scores=np.abs(W), sparsity=0.5, kinds={"sparsity": "fraction"})
-E(prune.n_to_prune, n=10, sparsity=0.5, kinds={"sparsity": "fraction"})
+E(mask_from_scores, scores=np.abs(W), sparsity=0.5, kinds={"sparsity": "fraction"})
+E(score_threshold, scores=np.abs(W), sparsity=0.5, kinds={"sparsity": "fraction"})
+E(n_to_prune, n=10, sparsity=0.5, kinds={"sparsity": "fraction"})
 E(prune.text_snippet_prune, w=W, ratio=0.5)  # out of [0, 1]: the text's RuntimeError, on purpose
 E(prune.prune_model, model=MLP, sparsity=0.5, scope="layer", criterion="magnitude", include=("weight",),
   apply=True, kinds={"sparsity": "fraction"})
 E(prune.scope_masks, scores={"a": np.abs(W)}, sparsity=0.5, scope="global", kinds={"sparsity": "fraction"})
 E(prune.apply_masks, model=MLP, masks={"fc1.weight": np.ones((3, 4), bool)})
 E(prune.MaskHook, masks={"fc1.weight": np.ones((3, 4), bool)})
-E(prune.select_parameters, model=MLP, include=("weight",))
+E(select_parameters, model=MLP, include=("weight",))
 E(prune.sparsity_of, masks={"a": np.ones(3, bool)})
 E(prune.l1_penalty, model=MLP, lam=0.1, include=("weight",), kinds={"lam": "nonnegative"})
 E(prune.L1Penalty, lam=0.1, include=("weight",), kinds={"lam": "nonnegative"})
@@ -323,12 +358,12 @@ E(prune.hessian_diagonal, model=MLP, X=X, y=Y, layer="fc2", param="weight", meth
 E(prune.obd_saliency, w=W, h_diag=np.abs(W))
 E(prune.obs_prune, w=np.ones(3), H_inv=np.eye(3), n=1)
 E(prune.quadratic_loss_increase, w_new=np.ones(3), w_star=np.zeros(3), H=np.eye(3))
-E(prune.filter_l1_norms, weight=W4)
+E(filter_l1_norms, weight=W4)
 E(prune.prune_filters, model=NET, layer_name="conv", n_keep=1)
 E(prune.filter_masks, model=NET, layer_name="conv", kept=[0])
 E(prune.gradual_sparsity, step=3, s_i=0.0, s_f=0.8, t0=0, n=4, dt=2,
   kinds={"s_i": "fraction", "s_f": "fraction"})
-E(prune.GradualPruning, s_f=0.8, s_i=0.0, t0=0, n=4, dt=2, scope="layer", include=("weight",),
+E(GradualPruning, s_f=0.8, s_i=0.0, t0=0, n=4, dt=2, scope="layer", include=("weight",),
   kinds={"s_i": "fraction", "s_f": "fraction"})
 E(prune.iterative_prune, model=MLP, X=X, y=Y, s_f=0.5, rounds=1, epochs=1, lr=0.1, momentum=0.0, batch_size=4,
   rng=0, kinds={"s_f": "fraction", "lr": "positive", "momentum": "fraction"})
@@ -352,26 +387,26 @@ E(quantize.int_matmul, a=np.ones((2, 3), np.uint8), b=np.ones((3, 2), np.int8))
 E(quantize.xnor_matmul, a_bits=quantize.pack_signs(W), b_bits=quantize.pack_signs(W), k=4)
 E(quantize.integer_only, model=mlp(), X_calib=X, activations="int8", calibration="minmax")
 E(quantize.binary_scale, w=W, per_channel=False)
-E(quantize.ternary_threshold, w=W, factor=0.7, per_channel=False, kinds={"factor": "nonnegative"})
-E(quantize.QParams, scale=0.1, zero_point=0, qmin=-128, qmax=127, record="a record returned by calibrate")
-E(quantize.integer_range, bits=8, signed=False)
-E(quantize.affine_params, lo=-1.0, hi=1.0, bits=8, signed=False)
+E(ternary_threshold, w=W, factor=0.7, per_channel=False, kinds={"factor": "nonnegative"})
+E(QParams, scale=0.1, zero_point=0, qmin=-128, qmax=127, record="a record returned by calibrate")
+E(integer_range, bits=8, signed=False)
+E(affine_params, lo=-1.0, hi=1.0, bits=8, signed=False)
 E(quantize.fake_quantize_affine, x=X, qp=QP)
 E(quantize.quantize_multiplier, M=0.5, kinds={"M": "positive"}, valid={"M": ("list",)})  # one per channel
-E(quantize.multiply_by_quantized_multiplier, acc=np.ones(3, np.int32), M0=2**30, n=3)
-E(quantize.zero_point_matmul, q1=np.ones((2, 3), np.uint8), z1=1, q2=np.ones((4, 3), np.int8), z2=0)
+E(multiply_by_quantized_multiplier, acc=np.ones(3, np.int32), M0=2**30, n=3)
+E(zero_point_matmul, q1=np.ones((2, 3), np.uint8), z1=1, q2=np.ones((4, 3), np.int8), z2=0)
 E(quantize.pack_signs, x=W, axis=-1)
 E(quantize.unpack_signs, bits=quantize.pack_signs(W), k=4, axis=-1, dtype=np.float32)
-E(quantize.quantized_values, w=W, scheme="int8", per_channel=True)
-E(quantize.weight_encoding, w=W, scheme="int8", per_channel=True)
+E(quantized_values, w=W, scheme="int8", per_channel=True)
+E(weight_encoding, w=W, scheme="int8", per_channel=True)
 E(quantize.quantize_weights, model=MLP, scheme="int8", per_channel=True, layer_types=(Linear, Conv2d))
-E(quantize.QATLinear, layer=FC, scheme="binary", per_channel=True)
-E(quantize.QATConv2d, layer=CONV, scheme="binary", per_channel=True)
+E(QATLinear, layer=FC, scheme="binary", per_channel=True)
+E(QATConv2d, layer=CONV, scheme="binary", per_channel=True)
 E(quantize.prepare_qat, model=MLP, scheme="binary", per_channel=True, layer_types=(Linear, Conv2d))
 E(quantize.convert_qat, model=quantize.prepare_qat(mlp(), "binary"))
 E(quantize.ShadowClip, limit=1.0, kinds={"limit": "positive"})
 E(quantize.DynamicQuantLinear, layer=FC)
-E(quantize.IntegerModel, fc=FC, bad={"fc": [Bad(3, "int"), Bad(None, "None")]})
+E(IntegerModel, fc=FC, bad={"fc": [Bad(3, "int"), Bad(None, "None")]})
 
 # -- combine
 E(combine.prune_then_quantize, model=MLP, sparsity=0.5, bits=8, scope="layer", epochs=0, lr=0.1,
@@ -391,10 +426,10 @@ E(combine.auto_compress, model=MLP, data=split(), max_accuracy_loss=100.0, spars
   kinds={"max_accuracy_loss": "nonnegative", "val_fraction": "fraction", "lr": "positive"})
 E(combine.compress_weight, w=W, bits=8, per_channel=True, storage="auto")
 E(combine.weight_layer_names, model=MLP)
-E(combine.pruned_weight, w=W, sparsity=0.5, kinds={"sparsity": "fraction"})
-E(combine.option_grid, sparsities=(0.5,), bits=(8,))
-E(combine.estimated_losses, table=combine.sensitivity(MLP, X, Y, sparsities=(0.5,), bits=(8,)),
-  options=combine.option_grid((0.5,), (8,)))
+E(pruned_weight, w=W, sparsity=0.5, kinds={"sparsity": "fraction"})
+E(option_grid, sparsities=(0.5,), bits=(8,))
+E(estimated_losses, table=combine.sensitivity(MLP, X, Y, sparsities=(0.5,), bits=(8,)),
+  options=option_grid((0.5,), (8,)))
 E(combine.greedy_path, sizes=np.array([[10.0, 5.0]]), losses=np.array([[0.0, 1.0]]), eps=1e-3,
   kinds={"eps": "positive"})
 
@@ -406,13 +441,13 @@ E(pipeline.evaluate_file, path=IDX, record="loads a saved model file (test_forma
 E(pipeline.title, ctx=CTX)
 E(prune.accuracy_without_retraining, model=MLP, calibration=(X, Y), test=(X, Y), sparsities=(0.5,),
   methods=("magnitude",))
-E(prune.flat_weights, model=MLP, include=("weight",))
+E(flat_weights, model=MLP, include=("weight",))
 E(prune.full_hessian, model=mlp().to(np.float64), X=X.astype(np.float64), y=Y, include=("weight",), h=1e-4,
   kinds={"h": "positive"})
 E(prune.gauss_newton_matrix, model=mlp().to(np.float64), X=X.astype(np.float64), include=("weight",))
 E(prune.hessian_by_loss_differences, model=mlp().to(np.float64), X=X.astype(np.float64), y=Y,
   pairs=[(0, 1)], include=("weight",), h=1e-3, kinds={"h": "positive"})
-E(prune.inverse_hessian_cholesky, H=H3)
+E(inverse_hessian_cholesky, H=H3)
 E(prune.layer_hessian, layer=FC, x=X, damp=0.01, batch_size=4, kinds={"damp": "nonnegative"})
 E(prune.layer_inputs, model=MLP, X=X, names=["fc1"], batch_size=4)
 E(prune.lottery_ticket, model_fn=mlp, X=X, y=Y, rate=0.5, rounds=1, rewind_to=0, epochs=1, lr=0.1,
@@ -420,15 +455,15 @@ E(prune.lottery_ticket, model_fn=mlp, X=X, y=Y, rate=0.5, rounds=1, rewind_to=0,
   batch_size=4, scope="global", include=("weight",), controls=False, rng=0, validation=(X, Y),
   kinds={"rate": "fraction", "lr": "positive", "momentum": "fraction"})
 E(prune.nm_mask, w=W, n=2, m=4)
-E(prune.nm_mask_from_scores, scores=np.abs(W), n=2, m=4)
+E(nm_mask_from_scores, scores=np.abs(W), n=2, m=4)
 E(prune.obs_update, w=np.ones(4), H_inv=np.linalg.inv(H3), q=1)
-E(prune.parse_pattern, pattern="2:4")
+E(parse_pattern, pattern="2:4")
 E(prune.prune_at_init, model_fn=mlp, X=X, y=Y, sparsity=0.5, method="snip", batch=4, epochs=1, lr=0.1,
   momentum=0.0, batch_size=4, rng=0, validation=(X, Y),
   kinds={"sparsity": "fraction", "lr": "positive", "momentum": "fraction"})
-E(prune.prune_oneshot, model=MLP, method="magnitude", sparsity=0.5, calibration=(X, Y),
+E(prune_oneshot, model=MLP, method="magnitude", sparsity=0.5, calibration=(X, Y),
   kinds={"sparsity": "fraction"})
-E(prune.prune_survivors, model=MLP, masks={"fc1.weight": np.ones((3, 4), bool),
+E(prune_survivors, model=MLP, masks={"fc1.weight": np.ones((3, 4), bool),
   "fc2.weight": np.ones((2, 3), bool)},
   rate=0.5, scope="global", include=("weight",), kinds={"rate": "fraction"},
   valid={"masks": ("none",)})  # None: every weight survives so far
@@ -436,56 +471,56 @@ E(prune.random_masks, masks={"fc1.weight": np.ones((3, 4), bool)}, rng=0)
 E(prune.removal_comparison, model=Sequential(fc=Linear(4, 2, rng=0)).to(np.float64),
   X=X.astype(np.float64), y=Y, ks=[1, 2],
   include=("weight",), damp=1e-3, h=1e-4, kinds={"damp": "nonnegative", "h": "positive"})
-E(prune.set_flat_weights, model=MLP, theta=np.zeros(18, np.float32), include=("weight",))
+E(set_flat_weights, model=MLP, theta=np.zeros(18, np.float32), include=("weight",))
 E(prune.snip_masks, model=MLP, X=X, y=Y, sparsity=0.5, include=("weight",), apply=True,
   kinds={"sparsity": "fraction"})
 E(prune.sparsegpt, model=MLP, X=X, sparsity=0.5, blocksize=2, damp=0.01, kinds={"sparsity": "fraction",
   "damp": "nonnegative"})
 E(prune.sparsegpt_prune, W=W.astype(np.float64), H=H3, sparsity=0.5, blocksize=2,
   kinds={"sparsity": "fraction"})
-E(prune.train_masked, model=MLP, masks={"fc1.weight": np.ones((3, 4), bool)}, X=X, y=Y, epochs=1, lr=0.1,
+E(train_masked, model=MLP, masks={"fc1.weight": np.ones((3, 4), bool)}, X=X, y=Y, epochs=1, lr=0.1,
   momentum=0.0, batch_size=4, rng=0, kinds={"lr": "positive", "momentum": "fraction"},
   valid={"masks": ("none",)})  # None: train the dense model
 
 # -- merged later: GPTQ, AdaRound, equalization, activation quantization, LSQ, PACT, XNOR (issue 13)
 _V = np.zeros((3, 4))
 _FLOOR, _STEP = np.floor(W / 0.1).astype(np.float64), np.full((3, 1), 0.1)
-_ADA_CACHE = quantize.adaround_loss_forward(_V, W.astype(np.float64), _FLOOR, _STEP, np.eye(4), 2.0, 0.01)[1]
+_ADA_CACHE = adaround_loss_forward(_V, W.astype(np.float64), _FLOOR, _STEP, np.eye(4), 2.0, 0.01)[1]
 _LSQ_CACHE = quantize.lsq_forward(X, 0.1, 8, 7)[1]
-_PACT_CACHE = quantize.pact_forward(X, 1.0, 4)[1]
+_PACT_CACHE = pact_forward(X, 1.0, 4)[1]
 E(quantize.ActQuant, bits=8, method="minmax", momentum=0.01, percentile=99.0, kinds={"momentum": "fraction"})
-E(quantize.Observer, method="minmax", momentum=0.01, percentile=99.0, max_samples=100,
+E(Observer, method="minmax", momentum=0.01, percentile=99.0, max_samples=100,
   kinds={"momentum": "fraction"})
-E(quantize.XnorLinear, layer=FC)
-E(quantize.XnorConv2d, layer=CONV)
+E(XnorLinear, layer=FC)
+E(XnorConv2d, layer=CONV)
 E(quantize.adaround, model=MLP, X=X, bits=4, per_channel=True, iters=2, lam=0.01, lr=0.01,
   kinds={"lam": "nonnegative", "lr": "positive"})
-E(quantize.adaround_loss_forward, V=_V, w=W.astype(np.float64), floor=_FLOOR, step=_STEP, Hx=np.eye(4),
+E(adaround_loss_forward, V=_V, w=W.astype(np.float64), floor=_FLOOR, step=_STEP, Hx=np.eye(4),
   beta=2.0, lam=0.01, kinds={"beta": "positive", "lam": "nonnegative"})
-E(quantize.adaround_loss_backward, dout=1.0, cache=_ADA_CACHE, keep=("cache",))  # the forward's own
+E(adaround_loss_backward, dout=1.0, cache=_ADA_CACHE, keep=("cache",))  # the forward's own
 E(quantize.bias_correction, float_model=MLP, quant_model=quantize.quantize_weights(MLP, "int8"), X=X)
 E(quantize.calibrate_activations, model=quantize.prepare_qat(mlp(), "int8", activations=True), X=X,
   batch_size=4)
-E(quantize.cle_scales, r1=np.ones(3), r2=np.full(3, 4.0))
+E(cle_scales, r1=np.ones(3), r2=np.full(3, 4.0))
 E(quantize.convert_xnor, model=quantize.prepare_xnor(mlp()))
-E(quantize.entropy_threshold, x=np.abs(X), levels=128, bins=2048)
+E(entropy_threshold, x=np.abs(X), levels=128, bins=2048)
 E(quantize.equalize, model=MLP, iterations=1)
 E(quantize.gptq, model=MLP, X=X, bits=4, per_channel=True, damp=0.01, act_order=False, blocksize=2,
   kinds={"damp": "nonnegative"})
 E(quantize.gptq_column_update, w=W.astype(np.float64), U=quantize.gptq_hessian_inverse(H3), j=1,
   w_hat_j=np.zeros(3))
 E(quantize.gptq_hessian_inverse, H=H3)
-E(quantize.gptq_quantize, W=W.astype(np.float64), H=H3, bits=4, per_channel=True, act_order=False,
+E(gptq_quantize, W=W.astype(np.float64), H=H3, bits=4, per_channel=True, act_order=False,
   blocksize=2)
 E(quantize.lsq_forward, x=X, step=0.1, Qn=8, Qp=7, grad_scale=1.0, kinds={"step": "positive",
   "grad_scale": "positive"},
   valid={"step": ("list",)})  # step may be the learnable (1,) parameter
 E(quantize.lsq_backward, dout=np.ones(X.shape, np.float32), cache=_LSQ_CACHE, keep=("cache",))
-E(quantize.pact_forward, x=X, alpha=1.0, bits=4, signed=False, kinds={"alpha": "positive"},
+E(pact_forward, x=X, alpha=1.0, bits=4, signed=False, kinds={"alpha": "positive"},
   valid={"alpha": ("list",)})  # alpha may be the learnable (1,) parameter
-E(quantize.pact_backward, dout=np.ones(X.shape, np.float32), cache=_PACT_CACHE, keep=("cache",))
+E(pact_backward, dout=np.ones(X.shape, np.float32), cache=_PACT_CACHE, keep=("cache",))
 E(quantize.prepare_xnor, model=MLP, layer_types=(Linear, Conv2d))
-E(quantize.rectified_sigmoid, V=_V)
+E(rectified_sigmoid, V=_V)
 
 # -- merged later: Deep Compression (issue 11)
 _LEN = np.array([1, 2, 2], np.int64)  # a complete prefix code for three symbols
@@ -498,9 +533,9 @@ E(combine.deep_compression_table, report=_DEEP[1])
 E(formats.canonical_codes, lengths=_LEN)
 E(formats.entry_positions, gaps=np.array([0, 2, 1]))
 E(formats.huffman_code_lengths, counts=np.array([5, 2, 2]))
-E(formats.huffman_encode, symbols=np.array([0, 1, 2, 0]), lengths=_LEN)
-_PACKED = formats.huffman_encode(np.array([0, 1, 2, 0]), _LEN)[0]
-E(formats.huffman_decode, packed=_PACKED, nbits=6, lengths=_LEN, count=4)
+E(huffman_encode, symbols=np.array([0, 1, 2, 0]), lengths=_LEN)
+_PACKED = huffman_encode(np.array([0, 1, 2, 0]), _LEN)[0]
+E(huffman_decode, packed=_PACKED, nbits=6, lengths=_LEN, count=4)
 E(formats.index_width, k=5)
 E(formats.kraft_sum, lengths=_LEN)
 E(formats.mean_code_length, counts=np.array([5, 2, 2]), lengths=_LEN)
@@ -510,7 +545,7 @@ E(quantize.CentroidHook, indices={"fc1.weight": _KIDX})
 E(quantize.centroid_gradient, dw=W, indices=_KIDX, k=4)
 E(quantize.kmeans_assign, w=W, centroids=_KC)
 E(quantize.kmeans_dequantize, indices=_KIDX, centroids=_KC, dtype=np.float32)
-E(quantize.kmeans_init, values=W.ravel(), k=4, init="linear", rng=0)
-E(quantize.kmeans_objective, values=W.ravel(), indices=_KIDX.ravel(), centroids=_KC)
+E(kmeans_init, values=W.ravel(), k=4, init="linear", rng=0)
+E(kmeans_objective, values=W.ravel(), indices=_KIDX.ravel(), centroids=_KC)
 E(quantize.kmeans_quantize, w=W, bits=2, init="linear", n_iter=5, rng=0)
-E(quantize.kmeans_step, values=W.ravel(), centroids=_KC)
+E(kmeans_step, values=W.ravel(), centroids=_KC)

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minicompress import formats as F
+from minicompress.formats.entropy import huffman_decode, huffman_encode
 from minicompress.formats.packing import bit_windows, pack_bits, unpack_bits
 
 
@@ -39,9 +40,9 @@ def test_huffman_tree_by_hand():
     assert F.kraft_sum(lengths) == 1
     assert F.mean_code_length(counts, lengths) == 26 / 16
     assert F.shannon_entropy(counts) == pytest.approx(1.5919, abs=1e-4)
-    packed, nbits = F.huffman_encode(np.array([0, 3, 1]), lengths)  # 0 111 10
+    packed, nbits = huffman_encode(np.array([0, 3, 1]), lengths)  # 0 111 10
     assert nbits == 6 and packed.tolist() == [0b01111000]
-    assert F.huffman_decode(packed, nbits, lengths, 3).tolist() == [0, 3, 1]
+    assert huffman_decode(packed, nbits, lengths, 3).tolist() == [0, 3, 1]
 
 
 def test_huffman_ties_and_one_symbol_conventions():
@@ -75,18 +76,18 @@ def test_huffman_round_trip_is_bit_exact(counts, seed):
     counts = np.array(counts)
     lengths = F.huffman_code_lengths(counts)
     symbols = np.random.default_rng(seed).choice(np.flatnonzero(counts), size=60)
-    packed, nbits = F.huffman_encode(symbols, lengths)
+    packed, nbits = huffman_encode(symbols, lengths)
     assert nbits == int(lengths[symbols].sum()) and packed.size == math.ceil(nbits / 8)
-    assert np.array_equal(F.huffman_decode(packed, nbits, lengths, symbols.size), symbols)
+    assert np.array_equal(huffman_decode(packed, nbits, lengths, symbols.size), symbols)
 
 
 def test_huffman_decode_refuses_bits_that_are_not_codes():
     lengths = np.array([1, 2, 2])
-    packed, nbits = F.huffman_encode(np.array([0, 1, 2]), lengths)
+    packed, nbits = huffman_encode(np.array([0, 1, 2]), lengths)
     with pytest.raises(ValueError, match="do not hold exactly 4 codes"):
-        F.huffman_decode(packed, nbits, lengths, 4)
+        huffman_decode(packed, nbits, lengths, 4)
     with pytest.raises(ValueError, match="not a complete prefix code"):
-        F.huffman_decode(packed, nbits, np.array([1, 1, 2]), 3)
+        huffman_decode(packed, nbits, np.array([1, 1, 2]), 3)
 
 
 # ----------------------------------------------------------------------------- relative indices

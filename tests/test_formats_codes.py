@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minicompress import formats as F
+from minicompress.formats.encoding import matrix_view
 from minicompress.formats.packing import code_range, pack_codes, unpack_codes
 from minicompress.formats.symmetric import (
     symmetric_dequantize,
@@ -153,7 +154,7 @@ def test_quantized_sparse_formats_decode_to_the_same_weights_as_dense_codes(w, b
     if fmt == "bitmask":
         assert sparse.payload_bits == 8 * math.ceil(w.size / 8) + values
     else:
-        m, k = F.matrix_view(w.shape)
+        m, k = matrix_view(w.shape)
         width = lambda v: 8 if v < 256 else 16 if v < 65536 else 32  # noqa: E731
         assert sparse.payload_bits == values + z * width(k - 1) + (m + 1) * width(z)
     assert sparse.field("bits") == bits

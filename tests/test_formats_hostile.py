@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from minicompress import formats as F
+from minicompress.formats.io import model_encodings
 from minicompress.formats.npz import NpzReader
 from minicompress.nn import Linear, ReLU, Sequential
 from minicompress.nn.models import ConvNet
@@ -63,7 +64,7 @@ def good(tmp_path):
 
 
 def snapshot(model):
-    enc = {k: {p: a.copy() for p, a in e.arrays.items()} for k, e in F.model_encodings(model).items()}
+    enc = {k: {p: a.copy() for p, a in e.arrays.items()} for k, e in model_encodings(model).items()}
     return model(X), enc
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from minicompress import formats as F
 from minicompress.formats import CompressedConv2d, CompressedLinear, SparseLinear, StoredLayer
+from minicompress.formats.io import model_encodings
 from minicompress.metrics import model_size_bits
 from minicompress.nn import ConvNet, Linear, Sequential
 from minicompress.nn.layers import Conv2d, replace_layers
@@ -147,8 +148,8 @@ def test_load_refuses_a_file_whose_layer_is_stored_in_another_format(tmp_path):
 
 def test_model_encodings_names_every_stored_array():
     model = Sequential(fc=Linear(4, 3))
-    assert set(F.model_encodings(model)) == {"fc.weight", "fc.bias"}
+    assert set(model_encodings(model)) == {"fc.weight", "fc.bias"}
     im = integer_only(Sequential(fc=Linear(4, 3)), np.ones((5, 4), np.float32))
-    assert set(F.model_encodings(im)) == {"quant.scale", "quant.zero_point", "fc.weight", "fc.bias",
+    assert set(model_encodings(im)) == {"quant.scale", "quant.zero_point", "fc.weight", "fc.bias",
                                           "fc.multiplier", "fc.shift", "fc.zero_points",
                                           "dequant.scale", "dequant.zero_point"}

@@ -15,11 +15,9 @@ from minicompress.quantize import (
     centroid_gradient,
     kmeans_assign,
     kmeans_dequantize,
-    kmeans_init,
-    kmeans_objective,
     kmeans_quantize,
-    kmeans_step,
 )
+from minicompress.quantize.kmeans import kmeans_init, kmeans_objective, kmeans_step
 from tests.strategies import seeded_normal
 
 

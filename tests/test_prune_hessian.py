@@ -7,14 +7,13 @@ from minicompress import MLP, SGD, fit
 from minicompress.nn import functional as F
 from minicompress.nn import relative_error
 from minicompress.prune import (
-    flat_weights,
     full_hessian,
     gauss_newton_matrix,
     hessian_by_loss_differences,
     hessian_diagonal,
     removal_comparison,
-    set_flat_weights,
 )
+from minicompress.prune.hessian import flat_weights, set_flat_weights
 
 
 def _tiny(train=False):

@@ -9,12 +9,11 @@ from minicompress.prune import (
     lottery_ticket,
     prune_at_init,
     prune_model,
-    prune_survivors,
     random_masks,
     snip_masks,
     sparsity_of,
 )
-from minicompress.prune.lottery import _Snapshot
+from minicompress.prune.lottery import _Snapshot, prune_survivors
 
 
 def _data(n=120, d=16, seed=0):

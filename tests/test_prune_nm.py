@@ -8,7 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minicompress import MLP, ConvNet, LeNet5
-from minicompress.prune import nm_mask, nm_mask_from_scores, parse_pattern, prune_model
+from minicompress.prune import nm_mask, prune_model
+from minicompress.prune.nm import nm_mask_from_scores, parse_pattern
 from tests.strategies import seeded_normal
 
 

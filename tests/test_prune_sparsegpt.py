@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 from minicompress import MLP, ConvNet, evaluate
 from minicompress.nn import functional as F
 from minicompress.prune import (
-    inverse_hessian_cholesky,
     layer_hessian,
     layer_inputs,
     magnitude_mask,
@@ -21,6 +20,7 @@ from minicompress.prune import (
     sparsegpt,
     sparsegpt_prune,
 )
+from minicompress.prune.sparsegpt import inverse_hessian_cholesky
 from tests.strategies import distinct_abs_arrays
 
 

@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 from minicompress.nn import SGD, ConvNet, Flatten, Linear, ReLU, Sequential, fit
 from minicompress.quantize import (
     ActQuant,
-    QATLinear,
     calibrate,
     calibrate_activations,
     convert_qat,
@@ -18,6 +17,7 @@ from minicompress.quantize import (
 )
 from minicompress.quantize.histogram import entropy_threshold, kl_divergence
 from minicompress.quantize.observers import Observer, ema
+from minicompress.quantize.qat import QATLinear
 
 
 # ----------------------------------------------------------------------------- observers

@@ -9,8 +9,8 @@ from minicompress.formats import CompressedLinear
 from minicompress.formats.symmetric import symmetric_round_trip
 from minicompress.nn import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
 from minicompress.nn.calibration import layer_inputs
-from minicompress.quantize import bias_correction, cle_scales, equalize, quantize_weights
-from minicompress.quantize.equalize import channel_means
+from minicompress.quantize import bias_correction, equalize, quantize_weights
+from minicompress.quantize.equalize import channel_means, cle_scales
 
 
 def _convnet(seed):

@@ -5,14 +5,9 @@ import pytest
 
 from minicompress.formats import CompressedConv2d, CompressedLinear
 from minicompress.nn import Conv2d, ConvNet, Flatten, LeNet300_100, Linear, Module, ReLU, Sequential
-from minicompress.quantize import (
-    DynamicQuantLinear,
-    integer_only,
-    quantize_dynamic,
-    quantize_weights,
-    weight_encoding,
-)
+from minicompress.quantize import DynamicQuantLinear, integer_only, quantize_dynamic, quantize_weights
 from minicompress.quantize.intinfer import IntConv2d, IntLinear
+from minicompress.quantize.layers import weight_encoding
 
 
 def _acc(model, X, y):

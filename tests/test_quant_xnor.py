@@ -7,8 +7,8 @@ import pytest
 from minicompress.formats import encode
 from minicompress.nn import Conv2d, Flatten, Linear, Sequential
 from minicompress.nn.gradcheck import numerical_gradient, relative_error
-from minicompress.quantize import XnorConv2d, XnorLinear, binarize, convert_xnor, prepare_xnor
-from minicompress.quantize.xnor import XnorInferenceLinear, activation_scale
+from minicompress.quantize import binarize, convert_xnor, prepare_xnor
+from minicompress.quantize.xnor import XnorConv2d, XnorInferenceLinear, XnorLinear, activation_scale
 
 
 def _float_product(x_rows, w):

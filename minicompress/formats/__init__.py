@@ -42,17 +42,15 @@ distinct values).  The modules: :mod:`.encoding` (the Encoding and the registry)
 
 from . import codebook, codes, dense, entropy, groups, lowrank, nm, sparse  # noqa: F401  (each registers its formats)
 from .codebook import entry_positions, index_width, relative_indices
-from .encoding import FORMATS, Encoding, decode, encode, matrix_view, size_bits, smallest
+from .encoding import FORMATS, Encoding, decode, encode, size_bits, smallest
 from .entropy import (
     canonical_codes,
     huffman_code_lengths,
-    huffman_decode,
-    huffman_encode,
     kraft_sum,
     mean_code_length,
     shannon_entropy,
 )
-from .io import load_model, model_encodings, save_model
+from .io import load_model, save_model
 from .layers import (
     CompressedConv2d,
     CompressedLinear,
@@ -66,11 +64,9 @@ from .layers import (
 from .symmetric import symmetric_dequantize, symmetric_quantize
 
 __all__ = [
-    "FORMATS", "Encoding", "encode", "decode", "size_bits", "smallest", "matrix_view",
-    "save_model", "load_model", "model_encodings",
-    "Encoded", "StoredLayer", "CompressedLinear", "CompressedConv2d", "SparseLinear", "SparseConv2d",
-    "compress_layer", "to_sparse", "symmetric_quantize", "symmetric_dequantize",
-    # weight sharing and entropy coding (Deep Compression)
+    "FORMATS", "Encoding", "encode", "decode", "size_bits", "smallest", "save_model", "load_model",
+    "Encoded", "StoredLayer", "CompressedLinear", "CompressedConv2d", "SparseLinear",
+    "SparseConv2d", "compress_layer", "to_sparse", "symmetric_quantize", "symmetric_dequantize",
     "index_width", "relative_indices", "entry_positions", "huffman_code_lengths", "canonical_codes",
-    "kraft_sum", "shannon_entropy", "mean_code_length", "huffman_encode", "huffman_decode",
+    "kraft_sum", "shannon_entropy", "mean_code_length",
 ]

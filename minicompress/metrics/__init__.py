@@ -14,18 +14,16 @@ Modules: :mod:`.size`, :mod:`.quality`, :mod:`.work`, :mod:`.speed`.
 
 from .quality import accuracy, accuracy_loss
 from .size import (
-    SizeReport,
     compression_ratio,
     compression_ratio_text,
     model_size_bits,
     parameter_counts,
     sparsity,
 )
-from .speed import LatencyReport, latency, thread_settings
-from .work import FlopsReport, flops, layer_macs
+from .speed import latency, thread_settings
+from .work import flops, layer_macs
 
 __all__ = [
-    "SizeReport", "model_size_bits", "compression_ratio", "compression_ratio_text", "parameter_counts",
-    "sparsity", "accuracy", "accuracy_loss", "FlopsReport", "layer_macs", "flops", "LatencyReport",
-    "latency", "thread_settings",
+    "model_size_bits", "compression_ratio", "compression_ratio_text", "parameter_counts",
+    "sparsity", "accuracy", "accuracy_loss", "layer_macs", "flops", "latency", "thread_settings",
 ]

@@ -17,7 +17,7 @@ def plot_calibration_methods(values, ranges: dict, accuracies: dict, float_accur
                              mark: str | None = None):
     """Left: histogram (log counts) of one layer's activations with each method's range end
     drawn on it; right: test accuracy with that layer's activations quantized, per method,
-    zoomed on the 2 points below float32 (lower points are marked on the bottom edge).
+    zoomed on the 2.6 points below float32 (lower points are marked on the bottom edge).
 
     values : the layer's activations (any shape);  ranges : method -> (lo, hi);
     accuracies : method -> (B,) accuracies in % at ``bits`` (B,);  float_accuracy : in %.
@@ -35,7 +35,7 @@ def plot_calibration_methods(values, ranges: dict, accuracies: dict, float_accur
     for acc, color in zip(accuracies.values(), _COLORS):
         ax2.plot(bits, acc, marker="o", color=color)
     ax2.axhline(float_accuracy, color="k", ls="--", label=f"float32 ({float_accuracy:.1f}%)")
-    zoom_accuracy(ax2, float_accuracy - 2.0, float_accuracy + 0.6,
+    zoom_accuracy(ax2, float_accuracy - 2.6, float_accuracy + 0.6,
                   [(bits, acc, c) for (_, acc), c in zip(accuracies.items(), _COLORS)])
     ax2.set_xticks(list(bits))
     legend_below(fig, (ax1, ax2), ncol=3)

@@ -18,21 +18,16 @@
 
 from ..nn.calibration import layer_hessian, layer_inputs  # the calibration data SparseGPT uses
 from .hessian import (
-    flat_weights,
     full_hessian,
     gauss_newton_matrix,
     hessian_by_loss_differences,
     removal_comparison,
-    set_flat_weights,
 )
 from .l1 import L1Penalty, ProximalL1, l1_penalty, soft_threshold
-from .lottery import lottery_ticket, prune_survivors, train_masked
+from .lottery import lottery_ticket
 from .magnitude import (
     magnitude_mask,
     magnitude_threshold,
-    mask_from_scores,
-    n_to_prune,
-    score_threshold,
     text_snippet_prune,
 )
 from .masks import (
@@ -41,31 +36,24 @@ from .masks import (
     prune_model,
     random_masks,
     scope_masks,
-    select_parameters,
     sparsity_of,
 )
-from .nm import nm_mask, nm_mask_from_scores, parse_pattern
+from .nm import nm_mask
 from .obs import obs_prune, obs_update, quadratic_loss_increase
-from .oneshot import ONESHOT_METHODS, accuracy_without_retraining, prune_oneshot
+from .oneshot import ONESHOT_METHODS, accuracy_without_retraining
 from .saliency import hessian_diagonal, loss_gradients, obd_saliency, taylor_saliency
-from .schedule import GradualPruning, gradual_sparsity, iterative_prune
+from .schedule import gradual_sparsity, iterative_prune
 from .snip import prune_at_init, snip_masks
-from .sparsegpt import inverse_hessian_cholesky, sparsegpt, sparsegpt_prune
-from .structured import filter_l1_norms, filter_masks, prune_filters
+from .sparsegpt import sparsegpt, sparsegpt_prune
+from .structured import filter_masks, prune_filters
 
 __all__ = [
-    "magnitude_threshold", "magnitude_mask", "mask_from_scores", "score_threshold", "n_to_prune",
-    "text_snippet_prune", "prune_model", "scope_masks", "apply_masks", "MaskHook", "select_parameters",
-    "sparsity_of", "random_masks", "nm_mask", "nm_mask_from_scores", "parse_pattern",
-    "layer_inputs", "layer_hessian",
-    "sparsegpt", "sparsegpt_prune", "inverse_hessian_cholesky",
-    "flat_weights", "set_flat_weights", "full_hessian", "hessian_by_loss_differences",
-    "gauss_newton_matrix", "removal_comparison",
-    "ONESHOT_METHODS", "prune_oneshot", "accuracy_without_retraining",
-    "lottery_ticket", "prune_survivors", "train_masked", "snip_masks", "prune_at_init",
-    "l1_penalty", "L1Penalty", "soft_threshold", "ProximalL1",
-    "taylor_saliency", "loss_gradients", "hessian_diagonal", "obd_saliency",
-    "obs_update", "obs_prune", "quadratic_loss_increase",
-    "filter_l1_norms", "prune_filters", "filter_masks",
-    "gradual_sparsity", "GradualPruning", "iterative_prune",
+    "magnitude_threshold", "magnitude_mask", "text_snippet_prune", "prune_model", "scope_masks",
+    "apply_masks", "MaskHook", "sparsity_of", "random_masks", "nm_mask", "layer_inputs",
+    "layer_hessian", "sparsegpt", "sparsegpt_prune", "full_hessian", "hessian_by_loss_differences",
+    "gauss_newton_matrix", "removal_comparison", "ONESHOT_METHODS", "accuracy_without_retraining",
+    "lottery_ticket", "snip_masks", "prune_at_init", "l1_penalty", "L1Penalty", "soft_threshold",
+    "ProximalL1", "taylor_saliency", "loss_gradients", "hessian_diagonal", "obd_saliency",
+    "obs_update", "obs_prune", "quadratic_loss_increase", "prune_filters", "filter_masks",
+    "gradual_sparsity", "iterative_prune",
 ]
