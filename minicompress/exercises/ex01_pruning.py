@@ -13,12 +13,12 @@ from ..prune import (
     magnitude_mask,
     magnitude_threshold,
     nm_mask,
-    nm_mask_from_scores,
     obd_saliency,
     obs_update,
     soft_threshold,
     taylor_saliency,
 )
+from ..prune.nm import nm_mask_from_scores
 
 
 def obs_step(w, H_inv, q):

@@ -14,11 +14,11 @@ from ..quantize import (
     fake_quantize_forward,
     gptq_column_update,
     int8_quantize,
-    learned,
     ternarize,
     xnor_matmul,
 )
 from ..quantize.gptq import gptq_hessian_inverse
+from ..quantize.learned import lsq_backward, lsq_forward, lsq_grad_scale
 
 
 def ste_backward(dout, x, scale, zero_point, qmin, qmax):
@@ -38,8 +38,8 @@ def gptq_update(w, U, j, w_hat_j):
 
 def lsq_gradients(dout, x, s, Qn, Qp):
     """Reference: ``(dx, ds)`` of LSQ with the paper's gradient scale g = 1 / sqrt(x.size Q_p)."""
-    _, cache = learned.lsq_forward(x, s, Qn, Qp, learned.lsq_grad_scale(x.size, Qp))
-    return learned.lsq_backward(dout, cache)
+    _, cache = lsq_forward(x, s, Qn, Qp, lsq_grad_scale(x.size, Qp))
+    return lsq_backward(dout, cache)
 
 
 def _codes(w, scale=None):
