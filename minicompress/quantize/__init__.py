@@ -10,8 +10,8 @@ sequential.py (the layer-by-layer calibration loop), gptq.py (GPTQ), adaround.py
 equalize.py (cross-layer equalization, bias correction), dynamic.py (the text's
 ``quantize_dynamic``), kernels.py (exact integer and XNOR matrix products), fixedpoint.py,
 intinfer.py and intmodel.py (integer-only layers and whole networks, Jacob et al. 2018),
-kmeans.py (weight sharing and centroid fine-tuning, Deep Compression, Han et al. 2016).  Every quantized layer is one of
-the stored-weight layers of :mod:`minicompress.formats`.
+kmeans.py (weight sharing and centroid fine-tuning, Deep Compression, Han et al. 2016).
+Every quantized layer is one of the stored-weight layers of :mod:`minicompress.formats`.
 """
 
 from ..formats.packing import pack_signs, unpack_signs
