@@ -3,7 +3,7 @@ section 2.3; tutorial 06, part 6).
 
 Fill in each function, then grade your work with
 
-    python -m minicompress check tutorials/exercises/ex07_deep_compression.py
+    python -m minicompress check tutorials/exercises/ex06_deep_compression.py
 
 The grader imports your file in a separate process and compares each function with the
 library's (minicompress.quantize and minicompress.formats): first on small cases you can

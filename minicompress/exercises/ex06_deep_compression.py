@@ -1,4 +1,4 @@
-"""Checks for tutorials/exercises/ex07_deep_compression.py (Deep Compression, Han, Mao & Dally
+"""Checks for tutorials/exercises/ex06_deep_compression.py (Deep Compression, Han, Mao & Dally
 2016; the source text's section 2.3; tutorial 06, part 6): the assignment step of k-means
 with pruned positions, Huffman code lengths for given counts, and relative indices with
 fillers.
