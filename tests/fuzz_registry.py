@@ -54,6 +54,7 @@ from minicompress.data import normalize
 from minicompress.formats.encoding import matrix_view
 from minicompress.formats.entropy import huffman_decode, huffman_encode
 from minicompress.formats.io import model_encodings
+from minicompress.formats.packed import pack_parts
 from minicompress.lowrank.layers import factorized_num_params
 from minicompress.lowrank.svd import TruncatedSVD
 from minicompress.lowrank.tucker import tucker_error
@@ -235,7 +236,9 @@ E(formats.decode, enc=ENC)
 E(formats.size_bits, w=W, fmt="csr", kinds={"fmt": "format"})
 E(formats.smallest, w=W, fmts=("int8", "csr"))
 E(matrix_view, shape=(3, 4))
-E(formats.save_model, path="/dev/null", model=MLP, fmt="fp32", kinds={"fmt": "format"}, keep=("path",))
+E(formats.save_model, path="/dev/null", model=MLP, fmt="fp32", layout="packed", kinds={"fmt": "format"},
+  keep=("path",))
+E(pack_parts, parts={"header": np.array([3], np.int32), "values": np.zeros(3, np.float32)})
 E(formats.load_model, path="/dev/null", model=MLP, record="hostile files: tests/test_formats_hostile.py")
 E(model_encodings, model=MLP, fmt="fp32", kinds={"fmt": "format"})
 R(formats.Encoded, "an abstract base: no arguments")

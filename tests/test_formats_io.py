@@ -70,13 +70,14 @@ STORED = {
 }
 
 
+@pytest.mark.parametrize("layout", ["arrays", "packed"])
 @pytest.mark.parametrize("name", list(STORED))
-def test_saved_model_reloads_to_bit_identical_logits(tmp_path, name):
+def test_saved_model_reloads_to_bit_identical_logits(tmp_path, name, layout):
     stored = STORED[name](_pruned_convnet(0))
     other = STORED[name](_pruned_convnet(1))  # same structure, other numbers
     x = _images()
     before = stored(x)
-    encodings = F.save_model(tmp_path / "m.npz", stored, "auto")
+    encodings = F.save_model(tmp_path / "m.npz", stored, "auto", layout=layout)
     assert sum(e.bits for e in encodings.values()) == model_size_bits(stored, "auto").total
     F.load_model(tmp_path / "m.npz", other)
     assert np.array_equal(other(x), before), name

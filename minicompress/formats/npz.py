@@ -126,6 +126,36 @@ class NpzReader:
         out = data.view(dtype)
         return out.reshape(shape, order="F").copy(order="C") if fortran else out.reshape(shape)
 
+    def read_bytes(self, key: str, start: int, nbytes: int) -> np.ndarray:
+        """Bytes ``start`` to ``start + nbytes`` of ``key``, a 1-D uint8 array, as a new
+        uint8 array of ``nbytes`` (only those are kept; the rest of the member is read
+        through in chunks, so that the zip's CRC-32 is checked).  For the packed layout
+        (:mod:`.packed`), whose parts are byte ranges of one member."""
+        info = self._members[key]
+        try:
+            with self._zip.open(info) as fh:
+                dtype, shape, _ = self._header(fh, key)
+                if dtype != np.dtype(np.uint8) or len(shape) != 1:
+                    raise self._fail(key, f"declared {dtype.str} of shape {shape}; a packed member is a "
+                                          "1-D uint8 array")
+                if info.file_size != fh.tell() + shape[0]:
+                    raise self._fail(key, f"the member holds {info.file_size - fh.tell()} bytes of data; "
+                                          f"its header declares {shape[0]}")
+                if start + nbytes > shape[0]:
+                    raise self._fail(key, f"bytes {start} to {start + nbytes} were asked for; it holds "
+                                          f"{shape[0]}")
+                skipped = _skip(fh, start)
+                data = _read_exactly(fh, nbytes)
+                rest = _skip(fh, shape[0] - start - nbytes)  # reading to the end checks the CRC-32
+                if skipped is None or data is None or rest is None or fh.read(1):
+                    raise self._fail(key, f"the member does not hold the {shape[0]} bytes its header "
+                                          "declares")
+        except _Refused:
+            raise
+        except _READ_ERRORS as err:
+            raise self._fail(key, f"cannot read it: {type(err).__name__}: {err}") from None
+        return data
+
 
 def _read_exactly(fh, nbytes: int, chunk: int = 1 << 20):
     """``nbytes`` bytes of ``fh`` into one new uint8 array, read a chunk at a time (so the
@@ -139,3 +169,13 @@ def _read_exactly(fh, nbytes: int, chunk: int = 1 << 20):
         out[pos:pos + len(part)] = np.frombuffer(part, dtype=np.uint8)
         pos += len(part)
     return out
+
+
+def _skip(fh, nbytes: int, chunk: int = 1 << 20):
+    """Read and drop ``nbytes`` bytes of ``fh`` a chunk at a time; None if it ends first."""
+    while nbytes > 0:
+        part = fh.read(min(chunk, nbytes))
+        if not part:
+            return None
+        nbytes -= len(part)
+    return True
