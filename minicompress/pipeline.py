@@ -116,13 +116,13 @@ def make_figures(outdir, *, quick: bool = False, seed: int = 0, sections=None, t
 
 
 def _stored_formats(path) -> list[str]:
-    """The formats the weights (``<param>/<fmt>/<part>`` keys, ndim >= 2) of a saved file use."""
+    """The formats the weights of a saved file use: the ``<fmt>`` of its ``<param>/<fmt>/<part>``
+    keys (or packed ``<param>/<fmt>`` keys) whose parameter is a weight."""
     import numpy as np
 
     with np.load(path, allow_pickle=False) as data:
         keys = [key.split("/") for key in data.files]
-        return sorted({fmt for name, *rest in keys if len(rest) == 2 for fmt in rest[:1]
-                       if name.endswith("weight")})
+        return sorted({rest[0] for name, *rest in keys if len(rest) in (1, 2) and name.endswith("weight")})
 
 
 def evaluate_file(path, name: str | None = None) -> str:

@@ -222,3 +222,14 @@ def test_train_prints_one_line_per_epoch(capsys):
     assert lines[0].startswith("epoch   1  loss")
     assert lines[1].startswith("final test accuracy: ")
 
+
+
+@pytest.mark.parametrize("layout", ["arrays", "packed"])
+def test_evaluate_names_the_format_of_either_file_layout(tmp_path, capsys, layout):
+    from minicompress import formats
+    from minicompress.nn import LeNet300_100
+
+    out = tmp_path / "m.npz"
+    formats.save_model(out, LeNet300_100(rng=0), "int8", layout=layout)
+    assert main(["evaluate", str(out)]) == 0
+    assert "as int8 (" in capsys.readouterr().out
