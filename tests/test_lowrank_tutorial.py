@@ -18,5 +18,9 @@ def test_tutorial_claims_hold():
                   "relative error below 1e-10: True"):
         assert claim in out, claim
     assert out.count("orthonormal: True") == 2  # HOSVD and HOOI factors
-    assert ": False" not in out  # (the printed layers say bias=False; that is not a check)
+    # 4.4.1: truncated factors have orthonormal columns but are not orthogonal matrices
+    assert "truncated U_2 5 x 2: Q^T Q = I True, Q Q^T = I False" in out
+    assert "truncated V_2 4 x 2: Q^T Q = I True, Q Q^T = I False" in out
+    checks = [line for line in out.splitlines() if not line.startswith("truncated")]
+    assert not any(": False" in line for line in checks)  # (bias=False in the layers is no check)
     assert "np.diag raises" in out
