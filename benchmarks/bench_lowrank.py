@@ -19,11 +19,10 @@ where the MAC ratio is 4).  One thread compares like with like.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import time
 import warnings
-from pathlib import Path
+
+from _setup import pin_threads  # before numpy: pins BLAS threads
 
 
 def median_times(candidates: dict, x, rounds: int) -> dict:
@@ -61,10 +60,7 @@ def main(argv=None) -> None:
     parser.add_argument("--batch", type=int, default=256, help="batch size (default 256)")
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1)")
     args = parser.parse_args(argv)
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(args.threads)  # before numpy is imported: BLAS reads them at load
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    pin_threads(args.threads)
     import numpy as np
 
     from minicompress.lowrank import break_even_rank, factorize_conv, factorize_linear, tucker2_conv

@@ -3,23 +3,36 @@
 For a Linear 784->300 (LeNet-300-100's fc1) and a Conv2d 16->32 3x3 on 13x13 maps, at
 batch sizes 1, 32, 256 and weight sparsities 0-99%, it times the dense masked layer and
 its CSR twin alternately (same machine load for both), prints the times and the speedup
-(dense / sparse), the crossover sparsity per batch size, and writes
-``figures/sparse_speedup.png``.
+(dense / sparse) and the crossover sparsity per batch size; ``--out`` also draws the figure
+(``python -m minicompress figures --outdir figures`` draws the committed one, with these
+settings and one thread).
 
     python benchmarks/bench_sparse.py                 # 1 BLAS thread (the default)
     python benchmarks/bench_sparse.py --threads 2     # let the dense GEMM use 2 threads
+    python benchmarks/bench_sparse.py --out sparse_speedup.png
 
-scipy.sparse products run on one thread, so ``--threads 1`` compares like with like; more
-BLAS threads make the dense side faster on an idle machine and move the crossover right
-(on a machine shared with other jobs, extra BLAS threads can also make it much slower).
+The thread count is set in this process with threadpoolctl.  scipy.sparse products run on
+one thread, so ``--threads 1`` compares like with like; more BLAS threads make the dense side
+faster on an idle machine and move the crossover right (on a machine shared with other jobs,
+extra BLAS threads can also make it much slower).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
+
+from minicompress.experiments.evaluation import (  # noqa: E402
+    FULL_SPARSITIES,
+    QUICK_SPARSITIES,
+    crossover,
+    speedup_figure,
+    time_side_by_side,
+)
+from minicompress.experiments.scaffold import blas_threads  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -27,28 +40,14 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads for the dense GEMM (default 1)")
     parser.add_argument("--repeats", type=int, default=15, help="timed repeats per point (default 15)")
     parser.add_argument("--quick", action="store_true", help="4 sparsities, 3 repeats: a smoke test")
-    parser.add_argument("--out", default="figures/sparse_speedup.png", help="figure path")
+    parser.add_argument("--out", default=None, help="also draw the figure into this PNG")
     args = parser.parse_args(argv)
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(args.threads)  # before numpy is imported: BLAS reads them at load
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from minicompress.experiments.evaluation import (
-        FULL_SPARSITIES,
-        LAYER_TITLES,
-        QUICK_SPARSITIES,
-        crossover,
-        crossover_label,
-        sparse_speedup_sweep,
-    )
-    from minicompress.plots.evaluation import plot_sparse_speedup
-
     sparsities = QUICK_SPARSITIES if args.quick else FULL_SPARSITIES
     repeats = 3 if args.quick else args.repeats
-    speedups, subtitles = {}, {}
-    for kind in ("linear", "conv"):
-        sweep = sparse_speedup_sweep(kind, sparsities, repeats=repeats, rng=0)
-        print(f"\n{LAYER_TITLES[kind]}   threads: {sweep['threads']}")
+    path, sweeps = speedup_figure(Path(args.out) if args.out else _scratch(), sparsities=sparsities,
+                                  repeats=repeats, threads=args.threads)
+    for title, sweep in sweeps.items():
+        print(f"\n{title}   BLAS threads: {sweep['blas_threads']}")
         print("sparsity | " + " | ".join(f"b={b}: dense ms  sparse ms  speedup" for b in sweep["speedup"]))
         for i, s in enumerate(sparsities):
             cells = [f"{1e3 * sweep['dense_s'][b][i]:9.4f} {1e3 * sweep['sparse_s'][b][i]:9.4f} "
@@ -57,12 +56,17 @@ def main(argv=None) -> int:
         for b, v in sweep["speedup"].items():
             c = crossover(sparsities, v)
             print(f"crossover batch {b:3d}: " + ("sparse never faster" if c is None else f"{c:.1%}"))
-        speedups[LAYER_TITLES[kind]] = sweep["speedup"]
-        subtitles[LAYER_TITLES[kind]] = f"BLAS threads {args.threads}; " + crossover_label(
-            sparsities, sweep["speedup"])
-    print(f"\nwrote {plot_sparse_speedup(sparsities, speedups, args.out, panels=subtitles)}")
-    whole_model(repeats)
+    if args.out:
+        print(f"\nwrote {path}")
+    with blas_threads(args.threads):
+        whole_model(repeats)
     return 0
+
+
+def _scratch() -> Path:
+    import tempfile
+
+    return Path(tempfile.mkdtemp()) / "sparse_speedup.png"
 
 
 def whole_model(repeats: int, sparsity: float = 0.95) -> None:
@@ -70,7 +74,6 @@ def whole_model(repeats: int, sparsity: float = 0.95) -> None:
     the small layers (100 x 300, 10 x 100) add call overhead the big one has to win back."""
     import numpy as np
 
-    from minicompress.experiments.evaluation import time_side_by_side
     from minicompress.formats import to_sparse
     from minicompress.nn import LeNet300_100
     from minicompress.prune import prune_model

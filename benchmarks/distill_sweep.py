@@ -15,10 +15,9 @@ a shared machine OpenBLAS threads waiting for each other made training many time
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import time
-from pathlib import Path
+
+from _setup import pin_threads  # before numpy: pins BLAS threads
 
 
 def _mean_std(accs) -> str:
@@ -58,7 +57,7 @@ def as_written(ctx, teacher, seeds, epochs, T, n_train):
 
 def main(args) -> None:
     from minicompress.experiments import distillation as exp
-    from minicompress.pipeline import TourContext
+    from minicompress.experiments.scaffold import TourContext
 
     ctx = TourContext(verbose=True)
     seeds = tuple(range(args.seeds))
@@ -94,8 +93,5 @@ if __name__ == "__main__":
     parser.add_argument("--as-written", action="store_true", help="also train with the text's loss")
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1)")
     args = parser.parse_args()
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(args.threads)  # before numpy is imported: BLAS reads them at load
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
-    print(f"BLAS threads: {args.threads}")
+    pin_threads(args.threads)
     main(args)

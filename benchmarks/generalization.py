@@ -18,10 +18,9 @@ BLAS threads: 1 (set before numpy loads), as the tests.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import time
-from pathlib import Path
+
+from _setup import pin_threads  # before numpy: pins BLAS threads
 
 
 def compressed_models(seed: int) -> dict:
@@ -95,7 +94,5 @@ if __name__ == "__main__":
     parser.add_argument("--seeds", type=int, default=5, help="number of seeds (default: 5)")
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads (default: 1)")
     arguments = parser.parse_args()
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(arguments.threads)
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    pin_threads(arguments.threads)
     main(arguments)

@@ -27,11 +27,10 @@ with 0.01, so the recipe stays; a step decay of the rate brought nothing.
 from __future__ import annotations
 
 import copy
-from functools import cache
 
 from .data import load_mnist5k
 from .nn import SGD, ConvNet, LeNet5, LeNet300_100, fit
-from .nn._checks import check_int
+from .nn._checks import check_choice, check_int
 
 __all__ = [
     "MODELS", "DEFAULT_EPOCHS", "LR", "MOMENTUM", "BATCH_SIZE", "build_model", "train_baseline", "baseline",
@@ -43,9 +42,7 @@ LR, MOMENTUM, BATCH_SIZE = 0.01, 0.9, 64
 
 
 def _check_name(name) -> str:
-    if name not in MODELS:
-        raise ValueError(f"model must be one of {sorted(MODELS)}; got {name!r}")
-    return name
+    return check_choice(name, "name", sorted(MODELS))
 
 
 def build_model(name: str, *, rng=0):
@@ -58,30 +55,38 @@ def _epochs(name: str, epochs: int | None) -> int:
     return DEFAULT_EPOCHS[name] if epochs is None else check_int(epochs, "epochs", low=1)
 
 
-def train_baseline(name: str, *, epochs: int | None = None, seed: int = 0, verbose: bool = False):
-    """Train model ``name`` with the baseline recipe; returns ``(model, history)``."""
+def train_baseline(name: str, *, epochs: int | None = None, seed: int = 0, verbose: bool = False,
+                   validate: bool = True, hooks=()):
+    """Train model ``name`` with the baseline recipe; returns ``(model, history)``.
+
+    ``validate`` measures the test accuracy after every epoch (``history["test_accuracy"]``);
+    it reads the weights only, so it does not change them.  ``hooks`` go to ``fit`` (e.g. a
+    progress ticker).
+    """
     epochs = _epochs(name, epochs)
     seed = check_int(seed, "seed")
     model = build_model(name, rng=seed)
     X, y, Xt, yt = load_mnist5k()
     opt = SGD(model, lr=LR, momentum=MOMENTUM)
     history = fit(
-        model, X, y, epochs=epochs, batch_size=BATCH_SIZE, optimizer=opt, rng=seed,
-        validation=(Xt, yt), verbose=verbose,
+        model, X, y, epochs=epochs, batch_size=BATCH_SIZE, optimizer=opt, rng=seed, hooks=hooks,
+        validation=(Xt, yt) if validate else None, verbose=verbose,
     )
     return model, history
 
 
-@cache
-def _cached(name: str, epochs: int, seed: int):
-    return train_baseline(name, epochs=epochs, seed=seed)
+#: Trained baselines of this process, by (name, epochs, seed): the recipe trains each once.
+_TRAINED: dict = {}
 
 
-def baseline(name: str, *, epochs: int | None = None, seed: int = 0):
+def baseline(name: str, *, epochs: int | None = None, seed: int = 0, hooks=()):
     """A trained baseline (cached per process); returns an independent deep copy.
 
     ``epochs=None`` means ``DEFAULT_EPOCHS[name]``, so ``baseline("convnet")`` and
-    ``baseline("convnet", epochs=10)`` share one training run.
+    ``baseline("convnet", epochs=10)`` share one training run.  ``hooks`` (e.g. a progress
+    ticker) are passed to ``fit`` when the model is actually trained, not when it is cached.
     """
-    model, _ = _cached(name, _epochs(name, epochs), check_int(seed, "seed"))
-    return copy.deepcopy(model)
+    key = (_check_name(name), _epochs(name, epochs), check_int(seed, "seed"))
+    if key not in _TRAINED:
+        _TRAINED[key], _ = train_baseline(name, epochs=key[1], seed=key[2], validate=False, hooks=hooks)
+    return copy.deepcopy(_TRAINED[key])

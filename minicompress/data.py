@@ -168,7 +168,7 @@ def _read_at_most(fh, n: int, chunk: int = 2**24) -> bytes:
 def _images(x) -> np.ndarray:
     if not isinstance(x, np.ndarray):
         raise TypeError(f"x must be an (N, C, H, W) numpy array of images; got {type(x).__name__}")
-    x = check_array(x, "x")
+    x = check_array(x, "x", finite=True)
     if x.ndim != 4:
         raise ValueError(f"x must be an (N, C, H, W) array of images; got shape {x.shape}")
     return x
@@ -266,7 +266,7 @@ def add_noise(x: np.ndarray, sigma: float, rng) -> np.ndarray:
     return (x + sigma * z).astype(x.dtype)
 
 
-def shifted_test_sets(X: np.ndarray, rng, *, pixels: int = 2, degrees: float = 15.0,
+def shifted_test_sets(x: np.ndarray, rng, *, pixels: int = 2, degrees: float = 15.0,
                       sigma: float = 1.0) -> dict[str, np.ndarray]:
     """Three shifted copies of the test images, to measure generalisation (section 7.2).
 
@@ -280,15 +280,16 @@ def shifted_test_sets(X: np.ndarray, rng, *, pixels: int = 2, degrees: float = 1
     draws come from ``rng`` in that order too, so one seed gives the same three sets.
     """
     rng = check_rng(rng)
-    X = _images(X)
+    x = _images(x)
     pixels = check_int(pixels, "pixels", low=1)
     degrees = check_float(degrees, "degrees")
-    direction = rng.integers(0, 4, size=len(X))            # up, down, left, right
+    sigma = check_float(sigma, "sigma", low=0.0)
+    direction = rng.integers(0, 4, size=len(x))            # up, down, left, right
     dy = np.array([-pixels, pixels, 0, 0])[direction]
     dx = np.array([0, 0, -pixels, pixels])[direction]
-    sign = rng.choice(np.array([-1.0, 1.0]), size=len(X))
+    sign = rng.choice(np.array([-1.0, 1.0]), size=len(x))
     return {
-        f"shift {pixels}px": shift_images(X, dy, dx),
-        f"rotate {degrees:g}deg": rotate_images(X, degrees * sign),
-        f"noise {sigma:g}": add_noise(X, sigma, rng),
+        f"shift {pixels}px": shift_images(x, dy, dx),
+        f"rotate {degrees:g}deg": rotate_images(x, degrees * sign),
+        f"noise {sigma:g}": add_noise(x, sigma, rng),
     }

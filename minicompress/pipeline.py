@@ -1,198 +1,166 @@
-"""Top floor: the tour (every technique on the bundled MNIST, one results table), the
-figures, and the section 2.3 combinations.
+"""Top floor: the tour (every technique on the bundled MNIST, one results table) and the
+figures.
 
-The tour is assembled from *sections*: each is a module ``minicompress.experiments.<name>``
-with two functions::
+The tour is assembled from *sections*, listed in :data:`SECTION_MODULES`: each is a module
+of :mod:`minicompress.experiments` with a ``TITLE`` and two functions::
 
-    tour_rows(ctx: TourContext) -> list[dict]     rows made with :func:`measure`
+    tour_rows(ctx: TourContext) -> list[dict]     rows made with measure()
     make_figures(ctx: TourContext, outdir) -> list[pathlib.Path]
 
-so that each technique keeps its experiment beside nothing else's, and this file only lists
-them in :data:`SECTIONS`.
+A section stands on the techniques and on the shared scaffold
+(:mod:`minicompress.experiments.scaffold`: the context, the training recipe, ``measure``),
+never on this module, so imports run one way: sections -> scaffold, pipeline -> sections.
+
+To add a section: write the module (its rows say which technique they measure and against
+which reference row), add it to :data:`SECTION_MODULES`, then rerun
+``python benchmarks/tour_readme.py``, which reruns the tour and rewrites README's table and
+``benchmarks/results/tour.json`` (a test checks that the two agree).
 """
 
 from __future__ import annotations
 
-import importlib
-import json
-from dataclasses import dataclass, field
+import time
 from pathlib import Path
 
 from . import metrics
-from .baselines import DEFAULT_EPOCHS, baseline
-from .data import Split, load_mnist5k
-from .nn._checks import check_int
+from .baselines import MODELS, build_model
+from .data import load_mnist5k
+from .experiments import baseline, combined, distillation, evaluation, lowrank, pruning, quantization
+from .experiments.scaffold import TourContext, blas_thread_count, check_context, measure
+from .experiments.table import derive, notes, render
+from .nn._checks import check_choice, check_sequence
 
-__all__ = ["SECTIONS", "TourContext", "measure", "report", "tour", "make_figures"]
+__all__ = ["SECTIONS", "SECTION_MODULES", "TourContext", "measure", "report", "tour", "make_figures",
+           "title", "evaluate_file"]
 
 #: Tour sections, in the order of the source text.
-SECTIONS = ["baseline", "evaluation", "pruning", "quantization", "distillation", "lowrank", "combined"]
-
-#: Columns of the results table: (row key, header).
-COLUMNS = [
-    ("method", "method"),
-    ("fmt", "format"),
-    ("params", "params"),
-    ("nonzeros", "non-zeros"),
-    ("size_kb", "size KB"),
-    ("ratio", "ratio orig/comp"),
-    ("ratio_text", "ratio comp/orig (text 2.2)"),
-    ("accuracy", "accuracy %"),
-    ("accuracy_loss", "acc. loss pts"),
-    ("mflops", "MFLOPs (M MACs, eff.)"),
-    ("latency_ms", "latency ms"),
-    ("latency_batch", "batch"),
-]
+SECTION_MODULES = [baseline, evaluation, pruning, quantization, distillation, lowrank, combined]
+SECTIONS = [m.__name__.rsplit(".", 1)[1] for m in SECTION_MODULES]
 
 
-@dataclass
-class TourContext:
-    """What every tour section gets: the data, the quick flag, the seed, a logger.
-
-    ``quick=True`` (used by the tests) trains for very few epochs: numbers are then only a
-    smoke test, not results.
-    """
-
-    data: Split = field(default_factory=load_mnist5k)
-    quick: bool = False
-    seed: int = 0
-    verbose: bool = True
-
-    def epochs(self, full: int, quick: int = 1) -> int:
-        return quick if self.quick else full
-
-    def baseline(self, name: str):
-        """A trained baseline model by name (a fresh copy; training is cached per process)."""
-        return baseline(name, epochs=self.epochs(DEFAULT_EPOCHS[name], 2), seed=self.seed)
-
-    def log(self, message: str) -> None:
-        if self.verbose:
-            print(message, flush=True)
+def _modules(names):
+    names = SECTIONS if names is None else list(names)
+    unknown = [n for n in names if n not in SECTIONS]
+    if unknown:
+        raise ValueError(f"unknown tour section(s) {unknown}; choose from {SECTIONS}")
+    return [m for name, m in zip(SECTIONS, SECTION_MODULES) if name in names]
 
 
-def measure(model, method: str, ctx: TourContext, *, reference: str | None = None,
-            fmt: str = "fp32", size_bits: int | None = None, latency_batch: int = 256) -> dict:
-    """One row of the results table for ``model``.
-
-    ``reference`` names the row (method) this one is compared with for the compression
-    ratio and the accuracy loss.  ``fmt`` is the storage format the size is accounted in
-    (``metrics.model_size_bits(model, fmt)``, headers and indices included); ``size_bits``
-    overrides it.  MACs are the effective ones (non-zero weights) for one test image;
-    latency is the median of ``metrics.latency`` on a batch of ``latency_batch`` test images.
-    """
-    X_test, y_test = ctx.data.X_test, ctx.data.y_test
-    if size_bits is None:
-        size = metrics.model_size_bits(model, fmt)
-        size_bits, per_layer = size.total, size.bits
-    else:
-        size_bits, per_layer = check_int(size_bits, "size_bits", low=1), None
-    n_params, n_nonzero = metrics.parameter_counts(model)
-    work = metrics.flops(model, X_test.shape[1:])
-    repeats = (3 if ctx.quick else 10) * (20 if latency_batch < 32 else 1)  # small batches: noisier
-    timing = metrics.latency(model, X_test[:latency_batch], repeats=repeats, warmup=1)
-    return {
-        "method": method,
-        "reference": reference,
-        "fmt": fmt if per_layer is not None else "given",
-        "params": n_params,
-        "nonzeros": n_nonzero,
-        "size_bits": int(size_bits),
-        "size_bits_per_layer": per_layer,
-        "accuracy": metrics.accuracy(model, X_test, y_test),
-        "macs": work.effective,
-        "macs_dense": work.dense,
-        "latency_ms": timing.median_ms,
-        "latency_iqr_ms": list(timing.spread_ms),
-        "latency_batch": timing.batch,
-        "latency_repeats": repeats,
-        "threads": timing.threads,
-    }
+def title(ctx: TourContext) -> str:
+    """The table's title: the conditions, and a smoke-run warning for a quick run."""
+    d = check_context(ctx).data
+    text = (f"minicompress tour: seed {ctx.seed}, bundled MNIST ({len(d.X_train):,} training / "
+            f"{len(d.X_test):,} test digits)")
+    if ctx.quick:
+        text = ("SMOKE RUN (--quick: 1-2 epochs on 1,000 digits): the numbers below are NOT results\n"
+                + text)
+    return text
 
 
-def _derived(row: dict, by_method: dict) -> dict:
-    out = dict(row)
-    out["size_kb"] = row["size_bits"] / 8 / 1024
-    ref = by_method.get(row.get("reference") or row["method"])
-    if ref is not None:
-        out["ratio"] = metrics.compression_ratio(ref["size_bits"], row["size_bits"])
-        out["ratio_text"] = metrics.compression_ratio_text(ref["size_bits"], row["size_bits"])
-        out["accuracy_loss"] = metrics.accuracy_loss(ref["accuracy"], row["accuracy"])
-    out["accuracy"] = 100 * row["accuracy"]
-    out["mflops"] = None if row.get("macs") is None else row["macs"] / 1e6
+def footer(ctx: TourContext, seconds: float, n_rows: int) -> str:
+    """Conditions a reader needs to reproduce the table: threads and time."""
+    pinned = f"{ctx.threads} (pinned by the command line; --threads N)" if ctx.threads else "not pinned"
+    return (f"{notes()}\nBLAS threads: {pinned}, {blas_thread_count()} in use; "
+            f"{n_rows} rows in {seconds:.0f} s.")
+
+
+def report(rows: list[dict], *, fmt: str = "terminal", wide: bool = False) -> str:
+    """The results table of ``rows``: ``"terminal"``, ``"markdown"`` or ``"json"`` (see
+    :func:`minicompress.experiments.table.render`)."""
+    check_sequence(rows, "rows", "result rows (dicts)")
+    check_choice(fmt, "fmt", ("terminal", "markdown", "json"))
+    return render(rows, fmt, wide=wide)
+
+
+def run_sections(ctx: TourContext, sections=None, *, work: str = "rows", outdir=None) -> list:
+    """Run each section's ``tour_rows`` (``work="rows"``) or ``make_figures`` (``"figures"``),
+    announcing ``[i/n] name`` and ending with its seconds and the elapsed total.  Rows get
+    their section's name and title (the table groups them)."""
+    modules = _modules(sections)
+    t0, out = time.perf_counter(), []
+    for i, module in enumerate(modules, 1):
+        name = module.__name__.rsplit(".", 1)[1]
+        ctx.log(f"[{i}/{len(modules)}] {module.TITLE}", indent="")
+        t1 = time.perf_counter()
+        if work == "rows":
+            for row in module.tour_rows(ctx):
+                out.append({**row, "section": name, "section_title": module.TITLE})
+        else:
+            out.extend(module.make_figures(ctx, outdir))
+        now = time.perf_counter()
+        ctx.log(f"[{i}/{len(modules)}] {name} done in {now - t1:.1f} s (elapsed {now - t0:.1f} s)", indent="")
     return out
 
 
-def _fmt(value) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
-    return str(value)
+def tour(*, quick: bool = False, seed: int = 0, sections=None, threads: int | None = None,
+         verbose: bool = True, ctx: TourContext | None = None) -> tuple[list[dict], dict]:
+    """Run every section's experiment; returns ``(derived rows, meta)``.  Printing is the
+    caller's (the command line prints the table)."""
+    ctx = ctx or TourContext(quick=quick, seed=seed, verbose=verbose, threads=threads)
+    t0 = time.perf_counter()
+    rows = derive(run_sections(ctx, sections))
+    seconds = time.perf_counter() - t0
+    meta = {"title": title(ctx), "quick": ctx.quick, "seed": ctx.seed, "threads": ctx.threads,
+            "blas_threads": blas_thread_count(), "sections": list(dict.fromkeys(r["section"] for r in rows)),
+            "seconds": round(seconds, 1), "footer": footer(ctx, seconds, len(rows))}
+    return rows, meta
 
 
-def report(rows: list[dict], *, fmt: str = "markdown") -> str:
-    """The results table as Markdown (``fmt="markdown"``) or JSON (``fmt="json"``).
-
-    Compression ratio is printed both ways: original/compressed (how much smaller, the
-    usual reading) and compressed/original (the source text's definition in section 2.2).
-    Accuracy loss is in percentage points against the row named in ``reference``.
-    """
-    by_method = {r["method"]: r for r in rows}
-    table = [_derived(r, by_method) for r in rows]
-    if fmt == "json":
-        return json.dumps(table, indent=2)
-    if fmt != "markdown":
-        raise ValueError(f"fmt must be 'markdown' or 'json'; got {fmt!r}")
-    head = "| " + " | ".join(h for _, h in COLUMNS) + " |"
-    rule = "|" + "|".join("---" if k == "method" else "---:" for k, _ in COLUMNS) + "|"
-    body = ["| " + " | ".join(_fmt(r.get(k)) for k, _ in COLUMNS) + " |" for r in table]
-    return "\n".join([head, rule, *body, *_footnote(rows)])
-
-
-def _footnote(rows) -> list[str]:
-    """The conditions of the latency column: repeats and the BLAS thread settings."""
-    threads = next((r["threads"] for r in rows if r.get("threads")), None)
-    if threads is None:
-        return []
-    env = ", ".join(f"{k}={v}" for k, v in threads.items() if k.endswith("THREADS") and v is not None)
-    return ["", f"latency: median wall-clock ms per forward pass of `batch` test images; BLAS "
-            f"{threads.get('blas')}, {threads.get('cpu_count')} CPUs, {env or 'no thread variables set'}."]
-
-
-def _sections(names):
-    for name in names:
-        yield name, importlib.import_module(f"minicompress.experiments.{name}")
-
-
-def tour(*, quick: bool = False, seed: int = 0, sections=None, json_path=None,
-         verbose: bool = True) -> list[dict]:
-    """Run every section's experiment and print the results table; returns the rows."""
-    names = SECTIONS if sections is None else list(sections)
-    unknown = sorted(set(names) - set(SECTIONS))
-    if unknown:
-        raise ValueError(f"unknown tour section(s) {unknown}; choose from {SECTIONS}")
-    ctx = TourContext(quick=quick, seed=seed, verbose=verbose)
-    rows = []
-    for name, module in _sections(names):
-        ctx.log(f"== {name} ==")
-        rows.extend(module.tour_rows(ctx))
-    table = report(rows)
-    if verbose:
-        print()
-        print(table)
-    if json_path is not None:
-        Path(json_path).write_text(report(rows, fmt="json"))
-    return rows
-
-
-def make_figures(outdir="figures", *, quick: bool = False, seed: int = 0, sections=None,
+def make_figures(outdir, *, quick: bool = False, seed: int = 0, sections=None, threads: int | None = None,
                  verbose: bool = True) -> list[Path]:
     """Regenerate every section's figures into ``outdir``; returns the paths written."""
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    ctx = TourContext(quick=quick, seed=seed, verbose=verbose)
-    paths = []
-    for name, module in _sections(SECTIONS if sections is None else sections):
-        ctx.log(f"== figures: {name} ==")
-        paths.extend(module.make_figures(ctx, outdir))
-    return paths
+    ctx = TourContext(quick=quick, seed=seed, verbose=verbose, threads=threads)
+    return run_sections(ctx, sections, work="figures", outdir=outdir)
+
+
+def _stored_formats(path) -> list[str]:
+    """The formats the weights (``<param>/<fmt>/<part>`` keys, ndim >= 2) of a saved file use."""
+    import numpy as np
+
+    with np.load(path, allow_pickle=False) as data:
+        keys = [key.split("/") for key in data.files]
+        return sorted({fmt for name, *rest in keys if len(rest) == 2 for fmt in rest[:1]
+                       if name.endswith("weight")})
+
+
+def evaluate_file(path, name: str | None = None) -> str:
+    """Load a model saved with :func:`minicompress.formats.save_model` into the architecture
+    ``name`` (default: the first of :data:`~minicompress.baselines.MODELS` whose parameters the
+    file holds) and describe it: stored size, test accuracy, MACs per image."""
+    import zipfile
+
+    from .formats import load_model
+
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{path} is not an .npz file (save one with `train --out FILE.npz` or "
+                         f"formats.save_model)")
+    names = sorted(MODELS) if name is None else [name]
+    errors = {}
+    for candidate in names:
+        try:
+            model = load_model(path, build_model(candidate, rng=0))
+            break
+        except ValueError as err:
+            errors[candidate] = err
+    else:
+        if name is not None:
+            raise errors[name]
+        raise ValueError(f"{path} holds the parameters of none of {names} (e.g. {names[0]}: "
+                         f"{errors[names[0]]})")
+    fmts = _stored_formats(path)
+    fmt = fmts[0] if len(fmts) == 1 else "fp32"
+    size = metrics.model_size_bits(model, fmt)
+    n_params, n_nonzero = metrics.parameter_counts(model)
+    data = load_mnist5k()
+    work = metrics.flops(model, data.X_test.shape[1:])
+    disk = Path(path).stat().st_size / 1024
+    return "\n".join([
+        f"model:    {candidate} ({type(model).__name__}), {n_params:,} parameters, {n_nonzero:,} non-zero",
+        f"stored:   {size.kilobytes:,.1f} KB as {'/'.join(fmts) or fmt} ({disk:,.1f} KB on disk, with "
+        f"the .npz container)",
+        f"accuracy: {100 * metrics.accuracy(model, data.X_test, data.y_test):.1f}% on the "
+        f"{len(data.X_test):,} bundled test digits",
+        f"work:     {work.effective / 1e6:.3f} M MACs per image ({work.dense / 1e6:.3f} M dense)",
+    ])

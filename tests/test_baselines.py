@@ -33,7 +33,7 @@ def test_baseline_returns_independent_copies(trained_lenet300):
 def test_build_model():
     assert sorted(MODELS) == ["convnet", "lenet300", "lenet5"]
     assert build_model("convnet", rng=1).num_parameters() == 27_210
-    with pytest.raises(ValueError, match=r"model must be one of \[.*'lenet5'\]; got 'vgg'"):
+    with pytest.raises(ValueError, match=r"name must be one of \(.*'lenet5'\); got 'vgg'"):
         build_model("vgg")
-    with pytest.raises(ValueError, match="model must be one of"):
+    with pytest.raises(ValueError, match="name must be one of"):
         baseline("vgg")

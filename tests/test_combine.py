@@ -13,14 +13,13 @@ from minicompress.combine import (
     auto_compress,
     compress,
     compress_weight,
-    estimated_losses,
     factorize_then_quantize,
     greedy_path,
-    option_grid,
     prune_then_quantize,
     sensitivity,
     validation_split,
 )
+from minicompress.combine.auto import estimated_losses, option_grid
 from minicompress.formats import CompressedLinear
 from minicompress.formats.symmetric import symmetric_quantize
 from minicompress.nn import MLP
@@ -41,7 +40,7 @@ def closed_form(shape, z, b, storage, c) -> int:
     """The sizes of formats' table for a combination's storages, written out independently:
     dense = "int" (b-bit codes) or "fp32"; bitmask and csr carry the value bits in their header."""
     n, d = int(np.prod(shape)), len(shape)
-    m, k = (1, n) if d == 1 else (shape[0], n // shape[0])  # formats.matrix_view
+    m, k = (1, n) if d == 1 else (shape[0], n // shape[0])  # matrix_view
     values = ceil8(z * b) if b < 32 else 32 * z
     scales = 32 * c if b < 32 else 0
     if storage == "dense":

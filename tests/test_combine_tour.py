@@ -4,7 +4,8 @@
 from minicompress import Split, metrics
 from minicompress.baselines import build_model
 from minicompress.experiments import combined as section
-from minicompress.pipeline import SECTIONS, TourContext
+from minicompress.experiments.scaffold import TourContext
+from minicompress.pipeline import SECTIONS
 
 
 class UntrainedContext(TourContext):
@@ -23,22 +24,28 @@ def test_section_rows_and_figure(tmp_path, mnist):
     ctx = UntrainedContext(data=small, quick=True, verbose=False)
     rows = section.tour_rows(ctx)
     by_method = {r["method"]: r for r in rows}
-    assert len(rows) == 8
+    assert len(rows) == 10
+    deep_rows = [r for r in rows if "Deep Compression" in r["method"]]
+    assert [r["reference"] for r in deep_rows] == ["LeNet300_100 (dense fp32)"] * 2
+    assert all(r["fmt"].startswith("huffman") or "huffman" in r["fmt"] for r in deep_rows), deep_rows
     conv = [r for r in rows if r["method"].startswith("ConvNet")]
-    assert conv[0]["method"].startswith("ConvNet pruned 90% (global) + FT + int8")
+    assert conv[0]["method"] == "ConvNet 90% global + FT + int8"
     assert conv[0]["reference"] == conv[1]["reference"] == "ConvNet (dense fp32)"
-    twin = "ConvNet (dense fp32, trained on the 400-image fit split)"
+    twin = "ConvNet twin (fp32, 400 digits)"
     assert conv[3]["reference"] == conv[2]["method"] == twin
-    # sizes are the compressed layers' own storage_bits, summed by metrics ("auto")
+    # sizes are the compressed layers' own storage_bits, summed by metrics ("auto"); the
+    # format column names what the layers store
     for r in rows:
-        assert r["fmt"] == ("fp32" if "dense fp32" in r["method"] else "auto")
-    lenet_pq = next(r for r in rows if r["method"].startswith("LeNet300_100 pruned"))
+        assert r["size_fmt"] == ("fp32" if "twin" in r["method"] else "auto")
+    assert conv[0]["fmt"] == "bitmask+int8" and conv[1]["fmt"] == "int8" and conv[2]["fmt"] == "fp32"
+    lenet_pq = next(r for r in rows if r["method"].startswith("LeNet300_100 90% global"))
     assert lenet_pq["nonzeros"] <= 0.1 * 266_200 + 410  # 90% of the weights pruned, biases kept
     assert lenet_pq["size_bits"] < metrics.model_size_bits(build_model("lenet300"), "fp32").total / 15
-    fq = by_method["LeNet300_100 fc1 SVD r=54 + FT, all layers int8"]
+    fq = by_method["LeNet300_100 fc1 SVD r=54 + FT, all int8"]
     assert fq["params"] == 266_610 - 235_500 + 54 * (784 + 300) + 300
     paths = section.make_figures(ctx, tmp_path)
-    assert [p.name for p in paths] == ["sensitivity.png"] and paths[0].stat().st_size > 10_000
+    assert [p.name for p in paths] == ["sensitivity.png", "deep_compression_tradeoff.png"]
+    assert all(p.stat().st_size > 10_000 for p in paths)
 
 
 def test_plan_summary():

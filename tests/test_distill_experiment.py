@@ -8,8 +8,9 @@ import pytest
 
 from minicompress.data import Split
 from minicompress.experiments import distillation as exp
+from minicompress.experiments.scaffold import TourContext
 from minicompress.nn import MLP
-from minicompress.pipeline import SECTIONS, TourContext
+from minicompress.pipeline import SECTIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,6 +56,7 @@ def test_tour_rows(mnist):
     pruned = by_method["KD teacher pruned 90% + FT"]
     assert pruned["fmt"] == "csr" and pruned["nonzeros"] < 0.15 * pruned["params"]
     int8 = by_method["KD teacher int8 PTQ per-channel"]
+    assert int8["fmt"] == "int8" and int8["size_fmt"] == "auto"
     assert int8["size_bits"] < 0.3 * teacher["size_bits"]  # 8-bit codes + scales + fp32 biases
     assert all(0 <= r["accuracy"] <= 1 for r in rows)
 

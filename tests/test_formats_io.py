@@ -8,11 +8,19 @@ import pytest
 
 from minicompress import formats as F
 from minicompress.formats import CompressedConv2d, CompressedLinear, SparseLinear, StoredLayer
+from minicompress.formats.io import model_encodings
 from minicompress.metrics import model_size_bits
 from minicompress.nn import ConvNet, Linear, Sequential
 from minicompress.nn.layers import Conv2d, replace_layers
 from minicompress.prune import prune_model
-from minicompress.quantize import integer_only, prepare_qat, quantize_dynamic, quantize_weights
+from minicompress.quantize import (
+    integer_only,
+    kmeans_dequantize,
+    kmeans_quantize,
+    prepare_qat,
+    quantize_dynamic,
+    quantize_weights,
+)
 
 
 def _images(n=6, seed=0):
@@ -31,6 +39,15 @@ def _every_layer(fmt, **options):
     return make
 
 
+def _shared_layers(fmt, bits=3, **options):
+    """Every layer's surviving weights shared into 2**bits values by k-means, stored in fmt."""
+    def share(layer):
+        w = layer.params["weight"]
+        w[...] = kmeans_dequantize(*kmeans_quantize(w, bits, mask=w != 0))
+        return F.compress_layer(layer, fmt, **options)
+    return lambda model: replace_layers(model, (Linear, Conv2d), share)
+
+
 #: every way the library stores a model's weights: (name, builder of the stored model)
 STORED = {
     "fp16": _every_layer("fp16"),
@@ -47,6 +64,9 @@ STORED = {
     "CSR kernels": lambda m: F.to_sparse(m),
     "dynamic int8": lambda m: quantize_dynamic(m),
     "integer-only": lambda m: integer_only(m, _images(20, seed=5)),
+    "codebook 3-bit": _shared_layers("codebook"),
+    "relative 3-bit": _shared_layers("relative", index_bits=4),
+    "huffman 3-bit": _shared_layers("huffman", index_bits=4),
 }
 
 
@@ -128,8 +148,8 @@ def test_load_refuses_a_file_whose_layer_is_stored_in_another_format(tmp_path):
 
 def test_model_encodings_names_every_stored_array():
     model = Sequential(fc=Linear(4, 3))
-    assert set(F.model_encodings(model)) == {"fc.weight", "fc.bias"}
+    assert set(model_encodings(model)) == {"fc.weight", "fc.bias"}
     im = integer_only(Sequential(fc=Linear(4, 3)), np.ones((5, 4), np.float32))
-    assert set(F.model_encodings(im)) == {"quant.scale", "quant.zero_point", "fc.weight", "fc.bias",
+    assert set(model_encodings(im)) == {"quant.scale", "quant.zero_point", "fc.weight", "fc.bias",
                                           "fc.multiplier", "fc.shift", "fc.zero_points",
                                           "dequant.scale", "dequant.zero_point"}

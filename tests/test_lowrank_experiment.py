@@ -6,8 +6,9 @@ import pytest
 from minicompress import SGD, Split, evaluate, fit
 from minicompress.baselines import build_model
 from minicompress.experiments import lowrank as section
+from minicompress.experiments.scaffold import TourContext
 from minicompress.lowrank import factorize_linear, rank_for_budget
-from minicompress.pipeline import SECTIONS, TourContext
+from minicompress.pipeline import SECTIONS
 
 
 class UntrainedContext(TourContext):
@@ -27,7 +28,7 @@ def test_section_rows_and_figures(tmp_path, mnist):
     ctx = UntrainedContext(data=small, quick=True, verbose=False)
     rows = section.tour_rows(ctx)
     methods = [r["method"] for r in rows]
-    assert methods == ["LeNet5 (dense fp32)", "LeNet300_100 fc1 SVD r=54 (1/4 of fc1) + FT",
+    assert methods == ["LeNet5 (dense fp32)", "LeNet300_100 fc1 SVD r=54 (1/4) + FT",
                        "ConvNet fc SVD r=4 + FT", "LeNet5 conv2 Tucker-2 (8,3) + FT",
                        "LeNet5 conv2 SVD r=4 + FT"]
     by_method = {r["method"]: r for r in rows}

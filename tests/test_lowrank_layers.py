@@ -12,7 +12,6 @@ from minicompress.lowrank import (
     break_even_rank,
     factorize_conv,
     factorize_linear,
-    factorized_num_params,
     hooi,
     rank_for_budget,
     svd_truncate,
@@ -20,6 +19,7 @@ from minicompress.lowrank import (
     tucker_to_tensor,
     weight_matrix,
 )
+from minicompress.lowrank.layers import factorized_num_params
 from minicompress.lowrank.snippet import kernelwise_svd_truncate, snippet_shapes, text_snippet_svd
 from minicompress.nn import Conv2d, Linear, ReLU, Sequential, gradcheck_module
 from minicompress.nn import functional as F

@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from minicompress.lowrank import hooi, hosvd, mode_dot, tucker_error, tucker_to_tensor, unfold
+from minicompress.lowrank import hooi, hosvd, mode_dot, tucker_to_tensor, unfold
+from minicompress.lowrank.tucker import tucker_error
 
 
 def bound(shape, n):

@@ -149,7 +149,7 @@ def test_latency_reports_median_spread_and_threads():
 
 # ----------------------------------------------------------------------------- bad input
 def test_unknown_format_is_named():
-    with pytest.raises(ValueError, match="'int4'.*choose from"):
+    with pytest.raises(ValueError, match=r"fmt must be one of \(.*'auto'\); got 'int4'"):
         M.model_size_bits(ConvNet(), "int4")
 
 

@@ -8,7 +8,8 @@ import numpy as np
 from minicompress.baselines import build_model
 from minicompress.data import Split
 from minicompress.experiments import pruning
-from minicompress.pipeline import SECTIONS, TourContext
+from minicompress.experiments.scaffold import TourContext
+from minicompress.pipeline import SECTIONS
 
 
 @dataclass
@@ -29,8 +30,8 @@ def test_section_is_registered():
 def test_tour_rows(mnist):
     rows = pruning.tour_rows(_ctx(mnist))
     by_method = {r["method"]: r for r in rows}
-    assert len(rows) == 5
-    r90 = by_method["LeNet300_100 pruned 90% (magnitude, global) + FT"]
+    assert len(rows) == 9  # 5 + the four of tests/test_prune_tour.py
+    r90 = by_method["LeNet300_100 90% global magnitude + FT"]
     weights = 784 * 300 + 300 * 100 + 100 * 10
     assert r90["params"] == 266610
     assert r90["nonzeros"] == 266610 - int(np.floor(0.9 * weights))  # biases stay, weights 90% zero
@@ -38,7 +39,7 @@ def test_tour_rows(mnist):
     assert r90["fmt"] in ("csr", "bitmask")
     assert r90["size_bits"] < 0.25 * 32 * 266610  # the zeros are not stored
     assert r90["macs"] < 0.15 * r90["macs_dense"]
-    filt = by_method["ConvNet conv1 filters 16->8 (L1 norm, Li et al.) + FT"]
+    filt = by_method["ConvNet conv1 filters 16->8 (L1) + FT"]
     assert filt["params"] == 13610
     assert all(0 <= r["accuracy"] <= 1 for r in rows)
 

@@ -7,13 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from minicompress.prune import (
-    magnitude_mask,
-    magnitude_threshold,
-    mask_from_scores,
-    n_to_prune,
-    text_snippet_prune,
-)
+from minicompress.prune import magnitude_mask, magnitude_threshold, text_snippet_prune
+from minicompress.prune.magnitude import mask_from_scores, n_to_prune
 from tests.strategies import distinct_abs_arrays
 
 sparsities = st.floats(0.0, 1.0, exclude_max=True)

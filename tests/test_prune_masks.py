@@ -6,7 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minicompress.nn import MLP, SGD, ConvNet, LeNet300_100, evaluate, fit
-from minicompress.prune import MaskHook, apply_masks, n_to_prune, prune_model, sparsity_of
+from minicompress.prune import MaskHook, apply_masks, prune_model, sparsity_of
+from minicompress.prune.magnitude import n_to_prune
 
 sparsities = st.floats(0.0, 0.99)
 

@@ -103,3 +103,39 @@ def test_quadratic_loss_increase_checks_shapes():
         quadratic_loss_increase(np.zeros(3), np.zeros(2), np.eye(2))
     with pytest.raises(ValueError, match="H must be a 2-D array"):
         quadratic_loss_increase(np.zeros(2), np.zeros(2), np.ones(4))
+
+
+def test_obs_update_hand_case_3x3():
+    """H^-1 = [[2, 1, 0], [1, 2, 1], [0, 1, 2]], w = (1, 2, -1), q = 0:
+    L_0 = 1 / (2 * 2) = 0.25;  dw = -(1 / 2) * (2, 1, 0) = (-1, -0.5, 0)  ->  w = (0, 1.5, -1);
+    H^-1 - (2, 1, 0)(2, 1, 0)^T / 2 = [[0, 0, 0], [0, 1.5, 1], [0, 1, 2]]."""
+    from minicompress.prune import obs_update
+
+    H_inv = np.array([[2.0, 1.0, 0.0], [1.0, 2.0, 1.0], [0.0, 1.0, 2.0]])
+    w_new, H_inv_new, inc = obs_update(np.array([1.0, 2.0, -1.0]), H_inv, 0)
+    np.testing.assert_array_equal(w_new, [0.0, 1.5, -1.0])
+    np.testing.assert_array_equal(H_inv_new, [[0.0, 0.0, 0.0], [0.0, 1.5, 1.0], [0.0, 1.0, 2.0]])
+    assert inc == 0.25
+    # the updated inverse is that of the Hessian of the remaining weights
+    H = np.linalg.inv(H_inv)
+    np.testing.assert_allclose(H_inv_new[1:, 1:], np.linalg.inv(H[1:, 1:]))
+    with pytest.raises(ValueError, match="q must be <= 2; got 3"):
+        obs_update(np.ones(3), H_inv, 3)
+    with pytest.raises(ValueError, match="weight q=0 is already removed"):
+        obs_update(w_new, H_inv_new, 0)
+    w2, _, inc2 = obs_update(w_new, H_inv_new, 2)  # a second removal from the first's output
+    np.testing.assert_allclose(w2, [0.0, 1.5 + 1.0 / 2.0 * 1.0, 0.0])
+    assert inc2 == 0.25
+
+
+@given(problems())
+def test_obs_prune_is_repeated_obs_update(problem):
+    from minicompress.prune import obs_update
+
+    H, w, n = problem
+    w_new, removed, inc = obs_prune(w, np.linalg.inv(H), n)
+    x, Hi = w.copy(), np.linalg.inv(H)
+    for q, expected in zip(removed, inc):
+        x, Hi, step = obs_update(x, Hi, q)
+        assert step == pytest.approx(expected, rel=1e-9)
+    np.testing.assert_allclose(x, w_new, rtol=1e-9, atol=1e-12)

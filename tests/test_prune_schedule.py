@@ -6,7 +6,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minicompress.nn import MLP, SGD, fit
-from minicompress.prune import GradualPruning, gradual_sparsity, iterative_prune, n_to_prune, sparsity_of
+from minicompress.prune import gradual_sparsity, iterative_prune, sparsity_of
+from minicompress.prune.magnitude import n_to_prune
+from minicompress.prune.schedule import GradualPruning
 
 
 def test_schedule_hand_values():

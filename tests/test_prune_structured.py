@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minicompress.nn import ConvNet, LeNet5, LeNet300_100
-from minicompress.prune import apply_masks, filter_l1_norms, filter_masks, prune_filters
+from minicompress.prune import apply_masks, filter_masks, prune_filters
+from minicompress.prune.structured import filter_l1_norms
 
 
 def _macs(model, x):

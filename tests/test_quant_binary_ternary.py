@@ -5,15 +5,8 @@ import pytest
 from hypothesis import given
 
 from minicompress import formats
-from minicompress.quantize import (
-    binarize,
-    binarize_scaled,
-    binary_scale,
-    pack_signs,
-    ternarize,
-    ternary_threshold,
-    unpack_signs,
-)
+from minicompress.quantize import binarize, binarize_scaled, binary_scale, pack_signs, ternarize, unpack_signs
+from minicompress.quantize.ternary import ternary_threshold
 from tests.strategies import arrays, distinct_abs_arrays, small_shapes
 
 

@@ -6,18 +6,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minicompress.quantize import (
-    QParams,
-    affine_params,
     calibrate,
     dequantize_affine,
     fake_quantize_affine,
     int8_dequantize,
     int8_quantize,
-    integer_range,
     quantize_affine,
     symmetric_dequantize,
     symmetric_quantize,
 )
+from minicompress.quantize.affine import QParams, affine_params, integer_range
 from tests.strategies import arrays, float_dtypes, seeded_normal, small_shapes
 
 

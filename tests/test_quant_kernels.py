@@ -5,14 +5,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from minicompress.quantize import (
-    int_matmul,
-    multiply_by_quantized_multiplier,
-    pack_signs,
-    quantize_multiplier,
-    xnor_matmul,
-    zero_point_matmul,
-)
+from minicompress.quantize import int_matmul, pack_signs, quantize_multiplier, xnor_matmul
+from minicompress.quantize.fixedpoint import multiply_by_quantized_multiplier, zero_point_matmul
 from minicompress.quantize.kernels import exact_float_dtype
 
 

@@ -5,14 +5,9 @@ import pytest
 
 from minicompress.formats import CompressedConv2d, CompressedLinear
 from minicompress.nn import Conv2d, ConvNet, Flatten, LeNet300_100, Linear, Module, ReLU, Sequential
-from minicompress.quantize import (
-    DynamicQuantLinear,
-    integer_only,
-    quantize_dynamic,
-    quantize_weights,
-    weight_encoding,
-)
+from minicompress.quantize import DynamicQuantLinear, integer_only, quantize_dynamic, quantize_weights
 from minicompress.quantize.intinfer import IntConv2d, IntLinear
+from minicompress.quantize.layers import weight_encoding
 
 
 def _acc(model, X, y):
@@ -197,3 +192,52 @@ def test_metrics_sizes_and_traces_every_quantized_model():
     # dynamic: the float conv (160 parameters at 32 bits, headers 4-D + 1-D) + the int8 fc
     assert metrics.model_size_bits(models["dynamic"], "auto").total == (
         32 * 5 + 32 * 160 + 96 + 8 * 27040 + 32 * 10 + 32 + 32 * 10)
+
+
+def _previous_integer_path(im, X):
+    """The integer path as it was before the fused pooling: im2col on the codes (padded with
+    Z_in), the zero-point expansion of Jacob et al. eq. (7), requantize, max pool on codes."""
+    from minicompress.nn import functional as F
+    from minicompress.quantize.fixedpoint import multiply_by_quantized_multiplier, zero_point_matmul
+    from minicompress.quantize.intinfer import IntMaxPool2d
+
+    q = im.quant(X)
+    for layer in list(im.children().values())[1:-1]:
+        if isinstance(layer, (IntConv2d, IntLinear)):
+            if isinstance(layer, IntConv2d):
+                p, (C_out, _, kh, kw) = layer.padding, layer.q_w.shape
+                qp = np.pad(q, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=layer.z_in) if p else q
+                N, _, H, W = qp.shape
+                cols = F.im2col(qp, kh, kw, layer.stride, 0)
+                acc = zero_point_matmul(cols, layer.z_in, layer.q_w.reshape(C_out, -1)) + layer.q_b
+            else:
+                acc = zero_point_matmul(q, layer.z_in, layer.q_w) + layer.q_b
+            out = layer.z_out + multiply_by_quantized_multiplier(acc, layer.M0, layer.n)
+            q = np.clip(out, layer.lo, layer.out_qp.qmax).astype(layer.dtype)
+            if isinstance(layer, IntConv2d):
+                Ho, Wo = F.output_size(H, kh, layer.stride, 0), F.output_size(W, kw, layer.stride, 0)
+                q = q.reshape(N, Ho, Wo, C_out).transpose(0, 3, 1, 2)
+        elif isinstance(layer, IntMaxPool2d):
+            q = F.max_pool2d_forward(q, layer.kernel_size, layer.stride)[0]
+        else:
+            q = layer.forward(q)
+    return im.dequant(q)
+
+
+def test_fused_integer_path_equals_the_previous_one_on_a_small_model():
+    rng = np.random.default_rng(5)
+    from minicompress.nn import MaxPool2d
+
+    model = Sequential(conv=Conv2d(2, 3, 3, padding=1, rng=5), relu=ReLU(), pool=MaxPool2d(2),
+                       flatten=Flatten(), fc=Linear(3 * 3 * 3, 4, rng=5))
+    X = rng.standard_normal((20, 2, 6, 6)).astype(np.float32)
+    for act in ("int8", "uint8"):
+        im = integer_only(model, X[:10], activations=act)
+        np.testing.assert_array_equal(im(X), _previous_integer_path(im, X))
+
+
+@pytest.mark.slow
+def test_fused_integer_path_equals_the_previous_one_on_the_trained_convnet(trained_convnet, mnist):
+    im = integer_only(trained_convnet, mnist.X_train[:300])
+    X = mnist.X_test[:256]
+    np.testing.assert_array_equal(im(X), _previous_integer_path(im, X))  # bit for bit

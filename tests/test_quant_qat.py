@@ -11,16 +11,15 @@ from minicompress.nn import Conv2d, ConvNet, Linear, Sequential
 from minicompress.nn import functional as F
 from minicompress.nn.gradcheck import GRAD_TOL, numerical_gradient, relative_error
 from minicompress.quantize import (
-    QATConv2d,
-    QATLinear,
     ShadowClip,
     convert_qat,
     fake_quantize_backward,
     fake_quantize_forward,
     prepare_qat,
     quantize_weights,
-    quantized_values,
 )
+from minicompress.quantize.layers import quantized_values
+from minicompress.quantize.qat import QATConv2d, QATLinear
 from tests.strategies import seeded_normal
 
 

@@ -7,7 +7,8 @@ import pytest
 
 from minicompress.baselines import baseline
 from minicompress.experiments import quantization
-from minicompress.pipeline import SECTIONS, TourContext, measure, report
+from minicompress.experiments.scaffold import TourContext, measure
+from minicompress.pipeline import SECTIONS, report
 
 
 @pytest.fixture
@@ -26,6 +27,7 @@ def test_section_is_registered():
 @pytest.mark.slow
 def test_tour_rows_convnet(ctx, monkeypatch, trained_convnet):
     monkeypatch.setattr(quantization, "MODELS", quantization.MODELS[:1])
+    monkeypatch.setattr(quantization.quantization_beyond, "tour_rows", lambda ctx, reference: [])
     # latency on 16 images instead of 256: the test checks the rows, not the timings
     monkeypatch.setattr(quantization, "measure", functools.partial(measure, latency_batch=16))
     ref = {"method": "ConvNet (dense fp32)", "reference": None, "params": 27210, "nonzeros": 27210,
@@ -55,5 +57,23 @@ def test_tour_rows_convnet(ctx, monkeypatch, trained_convnet):
 @pytest.mark.slow
 def test_make_figures(ctx, tmp_path):
     paths = quantization.make_figures(ctx, tmp_path)
-    assert [p.name for p in paths] == ["quantization_error_vs_bits.png", "quantization_weight_histogram.png"]
+    assert [p.name for p in paths] == ["quantization_error_vs_bits.png", "quantization_weight_histogram.png",
+                                       "quantization_rounding.png", "quantization_calibration.png"]
     assert all(p.stat().st_size > 10_000 for p in paths)
+
+
+@pytest.mark.slow
+def test_rows_beyond_the_text(ctx, monkeypatch):
+    """RTN and GPTQ at 2 and 3 bits, W4A4, the XNOR network: quick mode, but GPTQ is one-shot
+    and the same as in the full run, so its claims hold here already."""
+    from minicompress.experiments import quantization_beyond as qb
+
+    monkeypatch.setattr(qb, "measure", functools.partial(measure, latency_batch=16))
+    dense_rows = {"convnet": "ConvNet (dense fp32)", "lenet300": "LeNet300_100 (dense fp32)"}
+    by = {r["method"]: r for r in qb.tour_rows(ctx, reference=dense_rows)}
+    rtn, g2, g3 = (by[f"LeNet300_100: {m}-bit, no retraining"] for m in ("RTN 2", "GPTQ 2", "GPTQ 3"))
+    dense = float((baseline("lenet300")(ctx.data.X_test).argmax(1) == ctx.data.y_test).mean())
+    assert g2["accuracy"] > rtn["accuracy"] + 0.05 and dense - g2["accuracy"] <= 0.02
+    assert dense - g3["accuracy"] <= 0.01 and g2["size_bits"] < g3["size_bits"]
+    assert by["ConvNet: W4A4 QAT (LSQ activations)"]["fmt"] == "4-bit"
+    assert by["XNOR MLP 784-512-512-10 (vs LeNet300)"]["fmt"] == "1-bit"

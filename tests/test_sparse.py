@@ -95,7 +95,7 @@ def test_bad_input_is_named():
         sparse(np.zeros((1, 5), np.float32))
     with pytest.raises(ValueError, match="min_sparsity"):
         to_sparse(ConvNet(), min_sparsity=1.5)
-    with pytest.raises(TypeError, match="model must be a minicompress Module; got object"):
+    with pytest.raises(TypeError, match=r"model must be a minicompress Module .* \(object\)"):
         to_sparse(object())
     with pytest.raises(ValueError, match="2-D"):
         SparseLinear(formats.encode(np.ones((2, 2, 2), np.float32), "csr"))

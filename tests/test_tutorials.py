@@ -22,6 +22,7 @@ from tests.tutorial_runner import (
     python_blocks,
     run_blocks,
     run_notebook,
+    run_tutorial,
 )
 
 NAMES = [p.name for p in TUTORIALS]
@@ -115,6 +116,17 @@ def test_tutorial_runs_as_a_notebook_and_prints_what_it_shows(name):
     problems = run.mismatches()
     if problems:
         pytest.fail("\n\n".join(problems), pytrace=False)
+
+
+@pytest.mark.slow
+def test_run_tutorial_gives_the_namespace_the_kernel_kept():
+    import numpy as np
+
+    namespace, out = run_tutorial("00_nn_from_scratch.md")
+    assert out == run_notebook("00_nn_from_scratch.md").output  # the same single run
+    assert namespace["model"].num_parameters() == 27210 and namespace["np"] is np
+    assert namespace["state"]["fc.weight"].shape == (10, 2704)
+    assert "GradNorm" not in namespace  # a class the tutorial defines stays in the kernel
 
 
 @pytest.mark.parametrize("name", NAMES)

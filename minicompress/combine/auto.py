@@ -26,8 +26,17 @@ import numpy as np
 
 from .. import formats, metrics
 from ..data import Split
-from ..nn import Module
-from ..nn._checks import check_float, check_int, check_rng
+from ..nn._checks import (
+    check_array,
+    check_bool,
+    check_callable,
+    check_dict,
+    check_float,
+    check_int,
+    check_rng,
+    check_sequence,
+)
+from ..nn.module import check_module
 from .plan import LayerPlan, compress
 from .sensitivity import (
     DEFAULT_BITS,
@@ -44,8 +53,17 @@ __all__ = ["option_grid", "estimated_losses", "greedy_path", "auto_compress"]
 def option_grid(sparsities, bits) -> list[tuple[float, int]]:
     """Every per-layer choice (s, b): option 0 is (0.0, 32), the layer untouched, then every
     s in {0} + sparsities crossed with every b in {32} + bits, in that order."""
+    sparsities = _grid(sparsities, "sparsities", "sparsities in [0, 1)")
+    bits = _grid(bits, "bits", "bit widths")
     grid = [(float(s), int(b)) for s in (0.0, *sparsities) for b in (FLOAT_BITS, *bits)]
     return [grid[0]] + [o for o in grid[1:] if o != grid[0]]
+
+
+def _grid(values, name: str, what: str) -> list:
+    """A list, tuple or 1-D array of numbers (as sensitivity() returns its grids)."""
+    if isinstance(values, np.ndarray) and values.ndim == 1:
+        return list(values)
+    return check_sequence(values, name, what)
 
 
 def _cummax_loss(dense, accuracies, order):
@@ -66,6 +84,12 @@ def estimated_losses(table: dict, options) -> np.ndarray:
     one layer), and a harsher setting never costs less (the running max removes the
     noise that makes a measured 95% look better than 90%).  Returns (L, O).
     """
+    check_dict(table, "table", "as sensitivity() returns it")
+    keys = {"layers", "sparsities", "bits", "dense_accuracy", "prune_accuracy", "quant_accuracy"}
+    missing = keys - set(table)
+    if missing:
+        raise ValueError(f"table must be what sensitivity() returns; it lacks {sorted(missing)}")
+    options = check_sequence(options, "options", "(sparsity, bits) pairs from option_grid")
     s_grid, b_grid, dense = table["sparsities"], table["bits"], table["dense_accuracy"]
     P = _cummax_loss(dense, table["prune_accuracy"], np.argsort(s_grid, kind="stable"))
     Q = _cummax_loss(dense, table["quant_accuracy"], np.argsort(-b_grid, kind="stable"))
@@ -106,7 +130,8 @@ def greedy_path(sizes, losses, *, eps: float) -> list[tuple[int, ...]]:
     -------
     path : list of per-layer option-index tuples, path[0] = (0, ..., 0)
     """
-    sizes, losses = np.asarray(sizes, dtype=float), np.asarray(losses, dtype=float)
+    sizes = check_array(sizes, "sizes", finite=True).astype(float)
+    losses = check_array(losses, "losses", finite=True).astype(float)
     if sizes.ndim != 2 or sizes.shape != losses.shape:
         raise ValueError(f"sizes and losses must be (layers, options) arrays of one shape; got "
                          f"{sizes.shape} and {losses.shape}")
@@ -171,11 +196,14 @@ def auto_compress(model, data, *, max_accuracy_loss: float, sparsities=DEFAULT_S
     ``chosen_step`` and the ``sensitivity`` table.  If no verified plan fits the budget the
     model comes back uncompressed (``chosen_step`` 0), which always fits.
     """
-    if not isinstance(model, Module):
-        raise TypeError(f"model must be a minicompress Module; got {type(model).__name__}")
+    check_module(model)
     data = _check_data(data)
     budget = check_float(max_accuracy_loss, "max_accuracy_loss", low=0.0)
     max_verifications = check_int(max_verifications, "max_verifications", low=1)
+    check_float(val_fraction, "val_fraction", low=0.0, high=1.0, low_open=True, high_open=True)
+    check_bool(per_channel, "per_channel")
+    if log is not None:
+        check_callable(log, "log", "a function log(message)")
     seed = int(check_rng(rng).integers(2**31)) if isinstance(rng, np.random.Generator) else rng
     check_rng(seed)
     say = log if log is not None else (lambda message: None)

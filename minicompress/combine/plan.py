@@ -26,10 +26,11 @@ import numpy as np
 
 from ..formats import compress_layer
 from ..lowrank import factorize_conv, factorize_linear
-from ..nn import SGD, Conv2d, Linear, Module, Sequential, fit
-from ..nn._checks import check_float, check_int, check_rng
+from ..nn import SGD, Linear, Sequential, fit
+from ..nn._checks import check_bool, check_choice, check_float, check_int, check_rng
+from ..nn.calibration import weight_layer_names
 from ..prune import MaskHook, apply_masks, magnitude_mask, scope_masks
-from .storage import FLOAT_BITS, check_plan_bits, compress_weight
+from .storage import FLOAT_BITS, check_plan_bits, check_storage, compress_weight
 
 __all__ = ["LayerPlan", "weight_layer_names", "compress", "prune_then_quantize",
            "factorize_then_quantize", "factorize_then_prune"]
@@ -61,13 +62,6 @@ class LayerPlan:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-def weight_layer_names(model) -> list[str]:
-    """Dotted names of every Linear and Conv2d of ``model``, in forward order."""
-    if not isinstance(model, Module):
-        raise TypeError(f"model must be a minicompress Module; got {type(model).__name__}")
-    return [n for n, m in model.named_modules() if n and isinstance(m, (Linear, Conv2d))]
 
 
 def _check_plan(model, plan) -> dict[str, LayerPlan]:
@@ -149,9 +143,11 @@ def compress(model, plan: dict, *, data=None, epochs: int = 1, lr: float = 1e-3,
     """
     plan = _check_plan(model, plan)
     epochs = check_int(epochs, "epochs", low=0)
-    if scope not in ("layer", "global"):
-        raise ValueError(f"scope must be 'layer' or 'global'; got {scope!r}")
+    check_choice(scope, "scope", ("layer", "global"))
     lr = check_float(lr, "lr", low=0.0, low_open=True)
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    check_bool(per_channel, "per_channel")
+    check_storage(storage)
     rng = check_rng(rng)
     retrain = any(p.sparsity > 0 or p.rank is not None for p in plan.values())
     if retrain and epochs > 0 and data is None:

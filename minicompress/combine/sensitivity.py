@@ -16,8 +16,8 @@ import numpy as np
 
 from .. import metrics
 from ..formats.symmetric import symmetric_round_trip
-from ..nn import Module
-from ..nn._checks import check_bits, check_float, check_rng
+from ..nn._checks import check_bits, check_bool, check_float, check_ndarray, check_rng
+from ..nn.module import check_module
 from ..prune import magnitude_mask
 from .plan import weight_layer_names
 
@@ -48,8 +48,11 @@ def validation_split(X, y, fraction: float = 0.2, *, rng=0):
 
 
 def _check_xy(X, y):
-    if not isinstance(X, np.ndarray) or not isinstance(y, np.ndarray):
-        raise TypeError(f"X and y must be numpy arrays; got {type(X).__name__} and {type(y).__name__}")
+    X = check_ndarray(X, "X", min_ndim=1)
+    y = check_ndarray(y, "y", min_ndim=1)
+    if y.dtype.kind not in "iu" or y.ndim != 1:
+        raise TypeError(f"y must be a 1-D array of integer class labels; got dtype {y.dtype}, "
+                        f"shape {y.shape}")
     if len(X) != len(y) or len(X) == 0:
         raise ValueError(f"X and y must be non-empty and of the same length; got {len(X)} and {len(y)}")
     return X, y
@@ -94,9 +97,9 @@ def sensitivity(model, X, y, *, layers=None, sparsities=DEFAULT_SPARSITIES, bits
     Accuracies are fractions in [0, 1].  No fine-tuning: this measures how fragile each
     layer is, not how much fine-tuning recovers.
     """
-    if not isinstance(model, Module):
-        raise TypeError(f"model must be a minicompress Module; got {type(model).__name__}")
+    check_module(model)
     X, y = _check_xy(X, y)
+    per_channel = check_bool(per_channel, "per_channel")
     names = weight_layer_names(model)
     if layers is None:
         layers = names

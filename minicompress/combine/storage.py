@@ -19,9 +19,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import formats
-from ..nn._checks import check_bits, check_int
+from ..nn._checks import check_bits, check_choice, check_int
 
-__all__ = ["FLOAT_BITS", "STORAGES", "check_plan_bits", "compress_weight"]
+__all__ = ["FLOAT_BITS", "STORAGES", "check_plan_bits", "check_storage", "compress_weight"]
 
 #: where the values sit: every position (dense), a 1-bit-per-position mask, or CSR indices
 STORAGES = ("dense", "bitmask", "csr")
@@ -36,10 +36,9 @@ def check_plan_bits(bits, name: str = "bits") -> int:
     return check_bits(bits, name, hint=" (or 32: float32, not quantized)")
 
 
-def _check_storage(storage) -> str:
-    if storage not in (*STORAGES, "auto"):
-        raise ValueError(f"storage must be one of {STORAGES} or 'auto' (the smallest); got {storage!r}")
-    return storage
+def check_storage(storage) -> str:
+    """One of the layouts or ``"auto"`` (the smallest)."""
+    return check_choice(storage, "storage", (*STORAGES, "auto"))
 
 
 def compress_weight(w: np.ndarray, bits: int = 8, *, per_channel: bool = True,
@@ -59,7 +58,7 @@ def compress_weight(w: np.ndarray, bits: int = 8, *, per_channel: bool = True,
     if not isinstance(w, np.ndarray) or w.dtype.kind != "f":
         raise TypeError(f"w must be a float numpy array; got {type(w).__name__} "
                         f"{getattr(w, 'dtype', '')}")
-    bits, storage = check_plan_bits(bits), _check_storage(storage)
+    bits, storage = check_plan_bits(bits), check_storage(storage)
     if bits == FLOAT_BITS:
         names, options, w = {"dense": "fp32", "bitmask": "bitmask", "csr": "csr"}, {}, w.astype(np.float32)
     else:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from ..pipeline import TourContext, measure
+from .scaffold import TourContext, measure
+
+TITLE = "baselines: the dense fp32 models every row is compared with"
 
 
 def tour_rows(ctx: TourContext) -> list[dict]:
-    rows = []
-    for name, label in [("convnet", "ConvNet (dense fp32)"), ("lenet300", "LeNet300_100 (dense fp32)")]:
-        ctx.log(f"training baseline {name} ...")
-        rows.append(measure(ctx.baseline(name), label, ctx))
-    return rows
+    """ConvNet (the source text's) and LeNet300_100, trained with the baseline recipe."""
+    models = [("convnet", "ConvNet (dense fp32)"), ("lenet300", "LeNet300_100 (dense fp32)")]
+    return [measure(ctx.baseline(name), label, ctx) for name, label in models]
 
 
 def make_figures(ctx: TourContext, outdir) -> list:

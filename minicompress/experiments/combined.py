@@ -13,7 +13,9 @@ Per model (ConvNet, LeNet300_100):
 
 Sizes are each compressed layer's own ``storage_bits()`` (bitmask or CSR positions, packed
 codes, float32 scales, headers), summed by ``metrics.model_size_bits(model, "auto")``.
-``figures/sensitivity.png`` draws the sensitivity tables auto_compress searched.
+``figures/sensitivity.png`` draws the sensitivity tables auto_compress searched.  Deep
+Compression itself -- pruning, k-means weight sharing, Huffman coding -- is :mod:`.deep`: two
+LeNet300_100 rows and ``figures/deep_compression_tradeoff.png``.
 """
 
 from __future__ import annotations
@@ -30,51 +32,37 @@ from ..combine import (
     validation_split,
 )
 from ..data import Split
-from ..formats import StoredLayer
-from ..nn import SGD, fit
-from ..pipeline import TourContext, measure
-from ..plots.combined import plot_sensitivity
+from . import deep
+from .scaffold import FT_LR, LR, TourContext, measure, train
+
+TITLE = "combined (2.3 / 7.1): prune + quantize, SVD + quantize, auto_compress under a budget"
 
 MODELS = [("convnet", "ConvNet", {"fc": 4}), ("lenet300", "LeNet300_100", {"fc1": 54})]
 SPARSITY, BITS, BUDGET, VAL_FRACTION = 0.9, 8, 1.0, 0.2
-PRUNE_FT_EPOCHS = {"convnet": 3, "lenet300": 5}  # the pruning section's recipe (lr 1e-3)
-LOWRANK_FT_EPOCHS = 2  # the low-rank section's recipe (lr 1e-2)
+PRUNE_FT_EPOCHS = {"convnet": 3, "lenet300": 5}  # the pruning section's (at FT_LR)
+LOWRANK_FT_EPOCHS = 2  # the low-rank section's (at the training rate)
 QUICK = {"sparsities": (0.5, 0.9), "bits": (8, 4), "max_verifications": 2}
 
 
-def _train(ctx: TourContext):
-    """Training data for fine-tuning; quick mode: the first 1,000 images."""
-    n = 1000 if ctx.quick else len(ctx.data.X_train)
-    return ctx.data.X_train[:n], ctx.data.y_train[:n]
-
-
-def _storages(model) -> str:
-    """How the compressed layers store their positions: 'bitmask+dense', ..."""
-    layers = [m for _, m in model.named_modules() if isinstance(m, StoredLayer)]
-    kinds = sorted({m.encodings()["weight"].fmt for m in layers})
-    return "+".join(kinds)
-
-
-_RESULTS: dict = {}
-
-
 def _auto(ctx: TourContext, name: str) -> dict:
-    """The held-out twin and its auto_compress run, once per process for each (quick, seed)."""
-    key = (ctx.quick, ctx.seed, name)
-    if key not in _RESULTS:
-        X, y = _train(ctx)
+    """The held-out twin and its auto_compress run (once per context: rows and figure share it)."""
+
+    def make():
+        X, y = ctx.train_data()
         data = Split(X, y, ctx.data.X_test, ctx.data.y_test)
         (X_fit, y_fit), _ = validation_split(X, y, VAL_FRACTION, rng=ctx.seed)
         twin = build_model(name, rng=ctx.seed)
-        ctx.log(f"combined: training {name} on the {len(X_fit):,}-image fit split (baseline recipe) ...")
-        fit(twin, X_fit, y_fit, epochs=ctx.epochs(DEFAULT_EPOCHS[name], 1), batch_size=64,
-            optimizer=SGD(twin, lr=0.01, momentum=0.9), rng=ctx.seed, verbose=False)
+        epochs = ctx.epochs(DEFAULT_EPOCHS[name], 1)
+        with ctx.step(f"{name} twin on the {len(X_fit):,}-image fit split, {epochs} epochs") as step:
+            train(twin, ctx, epochs=epochs, data=(X_fit, y_fit), tick=step)
         grid = QUICK if ctx.quick else {"sparsities": DEFAULT_SPARSITIES, "bits": DEFAULT_BITS,
                                         "max_verifications": 4}
-        model, report = auto_compress(twin, data, max_accuracy_loss=BUDGET, val_fraction=VAL_FRACTION,
-                                      epochs=ctx.epochs(2, 1), rng=ctx.seed, log=ctx.log, **grid)
-        _RESULTS[key] = {"twin": twin, "model": model, "report": report, "n_fit": len(X_fit)}
-    return _RESULTS[key]
+        with ctx.step(f"{name} auto_compress"):
+            model, report = auto_compress(twin, data, max_accuracy_loss=BUDGET, val_fraction=VAL_FRACTION,
+                                          epochs=ctx.epochs(2, 1), rng=ctx.seed, log=ctx.log, **grid)
+        return {"twin": twin, "model": model, "report": report, "n_fit": len(X_fit)}
+
+    return ctx.cached(("auto_compress", name), make)
 
 
 def plan_summary(report: dict) -> str:
@@ -86,31 +74,38 @@ def plan_summary(report: dict) -> str:
 
 
 def tour_rows(ctx: TourContext) -> list[dict]:
+    """Per model: prune + FT + int8 and SVD + FT + int8 against the dense baseline, and
+    auto_compress against its held-out twin."""
     rows = []
-    data = _train(ctx)
+    data = ctx.train_data()
     for name, short, ranks in MODELS:
         ref = f"{short} (dense fp32)"  # the baseline section's rows
         base = ctx.baseline(name)
-        ctx.log(f"combined: {short} prune {SPARSITY:.0%} + FT + int{BITS} ...")
-        pq = prune_then_quantize(base, SPARSITY, bits=BITS, scope="global", data=data,
-                                 epochs=ctx.epochs(PRUNE_FT_EPOCHS[name], 1), rng=ctx.seed)
-        rows.append(measure(pq, f"{short} pruned {SPARSITY:.0%} (global) + FT + int{BITS}, {_storages(pq)}",
-                            ctx, reference=ref, fmt="auto"))
+        with ctx.step(f"{short} prune {SPARSITY:.0%} + FT + int{BITS}"):
+            pq = prune_then_quantize(base, SPARSITY, bits=BITS, scope="global", data=data, lr=FT_LR,
+                                     epochs=ctx.epochs(PRUNE_FT_EPOCHS[name], 1), rng=ctx.seed)
+        rows.append(measure(pq, f"{short} {SPARSITY:.0%} global + FT + int{BITS}", ctx,
+                            reference=ref, fmt="auto"))
         (layer, rank), = ranks.items()
-        ctx.log(f"combined: {short} {layer} SVD r={rank} + FT + int{BITS} ...")
-        fq = factorize_then_quantize(base, ranks, bits=BITS, data=data, lr=1e-2, rng=ctx.seed,
-                                     epochs=ctx.epochs(LOWRANK_FT_EPOCHS, 1))
-        rows.append(measure(fq, f"{short} {layer} SVD r={rank} + FT, all layers int{BITS}", ctx,
+        with ctx.step(f"{short} {layer} SVD r={rank} + FT + int{BITS}"):
+            fq = factorize_then_quantize(base, ranks, bits=BITS, data=data, lr=LR, rng=ctx.seed,
+                                         epochs=ctx.epochs(LOWRANK_FT_EPOCHS, 1))
+        rows.append(measure(fq, f"{short} {layer} SVD r={rank} + FT, all int{BITS}", ctx,
                             reference=ref, fmt="auto"))
         res = _auto(ctx, name)
-        twin = f"{short} (dense fp32, trained on the {res['n_fit']:,}-image fit split)"
+        twin = f"{short} twin (fp32, {res['n_fit']:,} digits)"
         rows.append(measure(res["twin"], twin, ctx))
-        ctx.log(f"combined: {short} auto_compress: {plan_summary(res['report'])}")
-        rows.append(measure(res["model"], f"{short} auto_compress, {BUDGET:g}-point budget on held-out "
-                            f"validation", ctx, reference=twin, fmt="auto"))
-    return rows
+        ctx.log(f"{short} auto_compress: {plan_summary(res['report'])}")
+        rows.append(measure(res["model"], f"{short} auto_compress ({BUDGET:g}-pt budget)", ctx,
+                            reference=twin, fmt="auto"))
+    return rows + deep.tour_rows(ctx, reference="LeNet300_100 (dense fp32)")
 
 
 def make_figures(ctx: TourContext, outdir) -> list[Path]:
+    """``sensitivity.png`` (the sensitivity tables auto_compress searched) and
+    ``deep_compression_tradeoff.png`` (:mod:`.deep`)."""
+    from ..plots.combined import plot_sensitivity
+
     tables = {short: _auto(ctx, name)["report"]["sensitivity"] for name, short, _ in MODELS}
-    return [plot_sensitivity(tables, Path(outdir) / "sensitivity.png", budget=BUDGET)]
+    return [plot_sensitivity(tables, Path(outdir) / "sensitivity.png", budget=BUDGET, mark=ctx.mark),
+            *deep.make_figures(ctx, outdir)]

@@ -7,10 +7,10 @@ A large teacher, ``ConvNet(channels=32)`` (54,410 parameters), teaches a small s
 The student alone learns from the 1,000 hard labels; the distilled student from the
 teacher's soft targets on the same 1,000 digits (and, if alpha > 0, the hard labels too).
 
-Recipe for every model (teacher and students alike): SGD, lr 0.01, momentum 0.9, batch 64,
-digits jittered by up to 2 pixels (Hinton et al. 2015, section 3), and the last quarter of
-the epochs at a tenth of the learning rate (so the final accuracy does not hang on the luck
-of the last minibatches).
+Recipe for every model (teacher and students alike): the tour's (SGD, lr 0.01, momentum
+0.9, batch 64; :func:`~minicompress.experiments.scaffold.train`), digits jittered by up to
+2 pixels (Hinton et al. 2015, section 3), and the last quarter of the epochs at a tenth of
+the learning rate (so the final accuracy does not hang on the luck of the last minibatches).
 
 :func:`sweep` trains the student alone and distilled over a grid of temperatures T and
 hard-label weights alpha, for several seeds (the seed sets the student's initialisation,
@@ -31,11 +31,13 @@ import time
 
 import numpy as np
 
-from ..distill import distill, jitter, softmax
-from ..nn import SGD, ConvNet, evaluate, fit
-from ..pipeline import TourContext, measure
-from ..prune import MaskHook, prune_model
+from ..distill import KDLoss, jitter, softmax
+from ..nn import ConvNet, cross_entropy
+from ..prune import prune_model
 from ..quantize import quantize_weights
+from .scaffold import FT_LR, LR, TourContext, accuracy, measure, sgd, train
+
+TITLE = "distillation (3.3 / 4.3): a ConvNet(32) teacher, a ConvNet(4) student"
 
 TEACHER_CHANNELS = 32
 STUDENT_CHANNELS = 4
@@ -45,7 +47,6 @@ TEMPERATURES = (1, 2, 4, 8, 20)
 ALPHAS = (0.0, 0.5, 0.9)
 #: The (T, alpha) the tour uses for its distilled-student row, read off the sweep.
 BEST = (8, 0.0)
-LR, MOMENTUM, BATCH = 0.01, 0.9, 64
 #: The pruned teacher: global magnitude pruning of its weights, then fine-tuning with the
 #: masks held (Han et al. 2015) at a tenth of the learning rate.
 PRUNE_SPARSITY, PRUNE_FT_EPOCHS = 0.9, 3
@@ -77,64 +78,52 @@ class CachedTeacher:
     __call__ = forward
 
 
-def train(model, X, y, *, epochs: int, seed: int, teacher=None, T=None, alpha=None,
-          as_written: bool = False):
+def train_scheduled(ctx: TourContext, model, X, y, *, epochs: int, seed: int, teacher=None, T=None,
+                    alpha=None, as_written: bool = False, step=None):
     """Train ``model`` in place with the section's recipe; distilled if ``teacher`` is given
     (with the source text's loss as written if ``as_written``, alpha then 0).
 
-    Two calls of ``fit`` (through :func:`~minicompress.distill.distill` for a student): the
-    first ``epochs - epochs // 4`` epochs at lr 0.01, the rest at 0.001, with one optimizer
-    (momentum carries over) and one generator (the shuffling and jitter continue).
+    The tour's recipe in two calls: the first ``epochs - epochs // 4`` epochs at lr 0.01, the
+    rest at 0.001, with one optimizer (momentum carries over) and one generator (the
+    shuffling and jitter continue).  A distilled student trains with a
+    :class:`~minicompress.distill.KDLoss`, exactly as :func:`~minicompress.distill.distill`
+    runs it; ``step`` prints epoch ticks (see :meth:`TourContext.step`).
     """
-    opt = SGD(model, lr=LR, momentum=MOMENTUM)
+    opt = sgd(model)
     rng = np.random.default_rng(seed)
+    loss = cross_entropy if teacher is None else KDLoss(teacher, T=T, alpha=alpha, as_written=as_written)
     for n_epochs, lr in [(epochs - epochs // 4, LR), (epochs // 4, LR / 10)]:
         if n_epochs == 0:
             continue
         opt.lr = lr
-        if teacher is None:
-            fit(model, X, y, epochs=n_epochs, batch_size=BATCH, optimizer=opt, rng=rng,
-                augment=jitter, verbose=False)
-        else:
-            distill(teacher, model, X, y, T=T, alpha=alpha, epochs=n_epochs, batch_size=BATCH,
-                    optimizer=opt, rng=rng, augment=jitter, as_written=as_written)
+        train(model, ctx, epochs=n_epochs, data=(X, y), loss=loss, optimizer=opt, rng=rng, augment=jitter,
+              tick=step)
     return model
 
 
-#: Trained teachers and their compressed copies, per (training data, settings): the data
-#: object is kept in the key's value so its id stays valid while the entry lives.
-_CACHE: dict = {}
-
-
-def _cached(ctx: TourContext, what: str, make):
-    key = (what, id(ctx.data), ctx.quick, ctx.seed)
-    if key not in _CACHE:
-        _CACHE[key] = (ctx.data, make())
-    return _CACHE[key][1]
-
-
 def get_teacher(ctx: TourContext):
-    """The trained teacher and its training time in seconds (cached per process).
+    """The trained teacher and its training time in seconds (once per context).
 
     Full: 20 epochs on all of ``ctx.data``'s training digits; quick: 1 epoch on 1,000."""
 
     def make():
-        n = 1000 if ctx.quick else None
-        t0 = time.perf_counter()
-        model = train(ConvNet(TEACHER_CHANNELS, rng=ctx.seed), ctx.data.X_train[:n], ctx.data.y_train[:n],
-                      epochs=ctx.epochs(20, 1), seed=ctx.seed)
+        epochs = ctx.epochs(20, 1)
+        with ctx.step(f"KD teacher ConvNet({TEACHER_CHANNELS}), {epochs} epochs") as step:
+            t0 = time.perf_counter()
+            model = train_scheduled(ctx, ConvNet(TEACHER_CHANNELS, rng=ctx.seed), *ctx.train_data(),
+                                    epochs=epochs, seed=ctx.seed, step=step)
         return model, time.perf_counter() - t0
 
-    return _cached(ctx, "teacher", make)
+    return ctx.cached(("kd teacher",), make)
 
 
 def train_student(ctx: TourContext, teacher_model=None, *, T=None, alpha=None, seed=0, epochs,
-                  n_train=N_TRANSFER, as_written: bool = False):
+                  n_train=N_TRANSFER, as_written: bool = False, step=None):
     """A ``ConvNet(STUDENT_CHANNELS)`` trained on the first ``n_train`` digits, alone
-    (``teacher_model=None``) or distilled (see :func:`train`)."""
+    (``teacher_model=None``) or distilled (see :func:`train_scheduled`)."""
     X, y = ctx.data.X_train[:n_train], ctx.data.y_train[:n_train]
-    return train(ConvNet(STUDENT_CHANNELS, rng=seed), X, y, epochs=epochs, seed=seed,
-                 teacher=teacher_model, T=T, alpha=alpha, as_written=as_written)
+    return train_scheduled(ctx, ConvNet(STUDENT_CHANNELS, rng=seed), X, y, epochs=epochs, seed=seed,
+                           teacher=teacher_model, T=T, alpha=alpha, as_written=as_written, step=step)
 
 
 def compressed_teachers(ctx: TourContext) -> dict:
@@ -142,21 +131,20 @@ def compressed_teachers(ctx: TourContext) -> dict:
 
     ``"pruned"``: 90% of its weights removed (global magnitude) and fine-tuned 3 epochs with
     the masks held; ``"int8"``: post-training int8 weights, per output channel.  Returns
-    ``{name: (model, storage format for metrics)}``; cached per process.
+    ``{name: (model, storage format for metrics)}``; computed once per context.
     """
 
     def make():
         model, _ = get_teacher(ctx)
-        n = 1000 if ctx.quick else None
         pruned = copy.deepcopy(model)
         masks = prune_model(pruned, PRUNE_SPARSITY, scope="global")
-        fit(pruned, ctx.data.X_train[:n], ctx.data.y_train[:n], epochs=ctx.epochs(PRUNE_FT_EPOCHS, 1),
-            batch_size=BATCH, optimizer=SGD(pruned, lr=LR / 10, momentum=MOMENTUM),
-            hooks=[MaskHook(masks)], rng=ctx.seed, augment=jitter, verbose=False)
+        with ctx.step(f"KD teacher pruned {PRUNE_SPARSITY:.0%} + fine-tuning") as step:
+            train(pruned, ctx, epochs=ctx.epochs(PRUNE_FT_EPOCHS, 1), lr=FT_LR, masks=masks, augment=jitter,
+                  tick=step)
         int8 = quantize_weights(model, "int8", per_channel=True)
         return {"pruned": (pruned, "csr"), "int8": (int8, "auto")}
 
-    return _cached(ctx, "compressed", make)
+    return ctx.cached(("kd compressed teachers",), make)
 
 
 def sweep(ctx: TourContext, *, temperatures=TEMPERATURES, alphas=ALPHAS, seeds=(0, 1, 2, 3, 4),
@@ -171,23 +159,22 @@ def sweep(ctx: TourContext, *, temperatures=TEMPERATURES, alphas=ALPHAS, seeds=(
     epochs = ctx.epochs(20, 1) if epochs is None else epochs
     model, teacher_seconds = get_teacher(ctx)
     cached = CachedTeacher(model)
-    Xt, yt = ctx.data.X_test, ctx.data.y_test
     t0 = time.perf_counter()
     alone = np.zeros(len(seeds))
     distilled = np.zeros((len(alphas), len(temperatures), len(seeds)))
     for k, seed in enumerate(seeds):
-        alone[k] = evaluate(train_student(ctx, seed=seed, epochs=epochs, n_train=n_train), Xt, yt)[1]
+        alone[k] = accuracy(train_student(ctx, seed=seed, epochs=epochs, n_train=n_train), ctx)
         for i, a in enumerate(alphas):
             for j, T in enumerate(temperatures):
                 student = train_student(ctx, cached, T=T, alpha=a, seed=seed, epochs=epochs,
                                         n_train=n_train)
-                distilled[i, j, k] = evaluate(student, Xt, yt)[1]
+                distilled[i, j, k] = accuracy(student, ctx)
         ctx.log(f"  seed {seed}: alone {100 * alone[k]:.1f}%, distilled "
                 f"{100 * distilled[..., k].min():.1f}-{100 * distilled[..., k].max():.1f}% "
                 f"({time.perf_counter() - t0:.0f} s so far)")
     return {
         "temperatures": list(temperatures), "alphas": list(alphas), "seeds": list(seeds),
-        "epochs": epochs, "n_train": n_train, "teacher": evaluate(model, Xt, yt)[1], "alone": alone,
+        "epochs": epochs, "n_train": n_train, "teacher": accuracy(model, ctx), "alone": alone,
         "distilled": distilled, "teacher_seconds": teacher_seconds,
         "seconds": time.perf_counter() - t0,
     }
@@ -204,13 +191,12 @@ def compressed_teacher_sweep(ctx: TourContext, *, seeds=(0, 1, 2, 3, 4), epochs=
     T, alpha = BEST
     model, _ = get_teacher(ctx)
     teachers = {"original": model, **{k: m for k, (m, _) in compressed_teachers(ctx).items()}}
-    Xt, yt = ctx.data.X_test, ctx.data.y_test
     out = []
     for name, t in teachers.items():
         cached = CachedTeacher(t)
-        accs = [evaluate(train_student(ctx, cached, T=T, alpha=alpha, seed=seed, epochs=epochs,
-                                       n_train=n_train), Xt, yt)[1] for seed in seeds]
-        out.append({"teacher": name, "teacher_accuracy": evaluate(t, Xt, yt)[1], "students": accs})
+        accs = [accuracy(train_student(ctx, cached, T=T, alpha=alpha, seed=seed, epochs=epochs,
+                                       n_train=n_train), ctx) for seed in seeds]
+        out.append({"teacher": name, "teacher_accuracy": accuracy(t, ctx), "students": accs})
         ctx.log(f"  {name} teacher: students {100 * np.mean(accs):.2f}%")
     return out
 
@@ -243,29 +229,29 @@ def sweep_table(result: dict) -> str:
 
 
 def tour_rows(ctx: TourContext) -> list[dict]:
-    model, seconds = get_teacher(ctx)
-    ctx.log(f"teacher ConvNet({TEACHER_CHANNELS}) trained in {seconds:.0f} s")
+    """The teacher, the student alone and distilled at :data:`BEST` (one seed), and the
+    teacher pruned and int8, each with the student it teaches."""
+    model, _ = get_teacher(ctx)
     teacher_name = f"KD teacher ConvNet({TEACHER_CHANNELS})"
     epochs = ctx.epochs(20, 1)
     n_train = 300 if ctx.quick else N_TRANSFER
     T, alpha = BEST
+
+    def student(label, teacher=None):
+        with ctx.step(f"KD student {label}, {epochs} epochs") as step:
+            kd = {} if teacher is None else {"T": T, "alpha": alpha}
+            return train_student(ctx, teacher, seed=ctx.seed, epochs=epochs, n_train=n_train, step=step, **kd)
+
     rows = [measure(model, teacher_name, ctx)]
-    t0 = time.perf_counter()
-    alone = train_student(ctx, seed=ctx.seed, epochs=epochs, n_train=n_train)
-    rows.append(measure(alone, f"KD student ConvNet({STUDENT_CHANNELS}) alone ({n_train} digits)", ctx,
-                        reference=teacher_name))
-    student = train_student(ctx, CachedTeacher(model), T=T, alpha=alpha, seed=ctx.seed,
-                            epochs=epochs, n_train=n_train)
-    rows.append(measure(student, f"KD student distilled (T={T:g}, alpha={alpha:g})", ctx,
-                        reference=teacher_name))
+    rows.append(measure(student("alone"), f"KD student ConvNet({STUDENT_CHANNELS}) alone ({n_train} digits)",
+                        ctx, reference=teacher_name))
+    rows.append(measure(student("distilled", CachedTeacher(model)), f"KD student distilled (T={T:g}, "
+                        f"alpha={alpha:g})", ctx, reference=teacher_name))
     labels = {"pruned": f"pruned {100 * PRUNE_SPARSITY:g}% + FT", "int8": "int8 PTQ per-channel"}
     for name, (compressed, fmt) in compressed_teachers(ctx).items():
         rows.append(measure(compressed, f"KD teacher {labels[name]}", ctx, reference=teacher_name, fmt=fmt))
-        student = train_student(ctx, CachedTeacher(compressed), T=T, alpha=alpha, seed=ctx.seed,
-                                epochs=epochs, n_train=n_train)
-        rows.append(measure(student, f"KD student distilled from the {name} teacher", ctx,
-                            reference=teacher_name))
-    ctx.log(f"students and compressed teachers in {time.perf_counter() - t0:.0f} s")
+        rows.append(measure(student(f"from the {name} teacher", CachedTeacher(compressed)),
+                            f"KD student from the {name} teacher", ctx, reference=teacher_name))
     return rows
 
 
@@ -289,6 +275,7 @@ def soft_targets(ctx: TourContext, temperatures=TEMPERATURES, index=None):
 
 
 def make_figures(ctx: TourContext, outdir) -> list:
+    """``distillation_temperature.png`` (the sweep) and ``distillation_soft_targets.png``."""
     from ..plots.distillation import plot_soft_targets, plot_temperature_sweep
 
     if ctx.quick:
@@ -301,7 +288,7 @@ def make_figures(ctx: TourContext, outdir) -> list:
     return [
         plot_temperature_sweep(result["temperatures"], result["alphas"], d.mean(axis=2), spread(d),
                                f"{outdir}/distillation_temperature.png", alone=(alone.mean(), spread(alone)),
-                               teacher=100 * result["teacher"], n_seeds=len(result["seeds"])),
+                               teacher=100 * result["teacher"], n_seeds=len(result["seeds"]), mark=ctx.mark),
         plot_soft_targets(probs, TEMPERATURES, f"{outdir}/distillation_soft_targets.png", label=label,
-                          image=image),
+                          image=image, mark=ctx.mark),
     ]

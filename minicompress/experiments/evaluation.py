@@ -8,16 +8,14 @@ kernels (:mod:`minicompress.formats.layers`); LeNet-300-100 with 95% of every la
 run dense and sparse at batch 1 and 256.
 
 :func:`sparse_speedup_sweep` times the dense and the CSR kernels side by side over
-sparsities and batch sizes; ``benchmarks/bench_sparse.py`` prints it and
+sparsities and batch sizes, in this process, with one BLAS thread (threadpoolctl):
+scipy.sparse runs on one thread, so one BLAS thread compares like with like.
+``benchmarks/bench_sparse.py`` prints it (``--threads`` to let the dense GEMM use more) and
 :func:`make_figures` draws ``figures/sparse_speedup.png``.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -27,11 +25,13 @@ from ..formats import SparseConv2d, SparseLinear, to_sparse
 from ..metrics import thread_settings
 from ..nn import Conv2d, Linear
 from ..nn._checks import check_int, check_rng
-from ..pipeline import TourContext, measure
 from ..prune import magnitude_mask, prune_model
+from .scaffold import TourContext, blas_thread_count, blas_threads, measure
 
-__all__ = ["tour_rows", "make_figures", "sparse_speedup_sweep", "sweep_in_fresh_process",
-           "crossover", "crossover_label", "time_side_by_side"]
+__all__ = ["tour_rows", "make_figures", "sparse_speedup_sweep", "crossover", "crossover_label",
+           "time_side_by_side", "speedup_figure"]
+
+TITLE = "evaluation (2.2): a mask alone is neither smaller nor faster; the format and the kernel are"
 
 SPARSITY = 0.9  # ConvNet, global magnitude
 LAYER_SPARSITY = 0.95  # LeNet-300-100, every layer
@@ -59,19 +59,19 @@ def tour_rows(ctx: TourContext) -> list[dict]:
     ctx.log(f"ConvNet: {SPARSITY:.0%} of the weights masked to zero (global magnitude, no fine-tuning)")
     tag = f"ConvNet {SPARSITY:.0%} masked"
     rows = [
-        measure(conv, f"{tag}, stored fp32, run dense", ctx, reference=ref),
-        measure(conv, f"{tag}, stored CSR, run dense", ctx, reference=ref, fmt="csr"),
-        measure(conv, f"{tag}, stored bitmask, run dense", ctx, reference=ref, fmt="bitmask"),
-        measure(to_sparse(conv), f"{tag}, CSR, run sparse", ctx, reference=ref, fmt="auto"),
+        measure(conv, f"{tag}: fp32, dense kernel", ctx, reference=ref),
+        measure(conv, f"{tag}: CSR, dense kernel", ctx, reference=ref, fmt="csr"),
+        measure(conv, f"{tag}: bitmask, dense kernel", ctx, reference=ref, fmt="bitmask"),
+        measure(to_sparse(conv), f"{tag}: CSR, sparse kernel", ctx, reference=ref, fmt="auto"),
     ]
     ref = "LeNet300_100 (dense fp32)"
     mlp = _mask_layers(ctx.baseline("lenet300"), LAYER_SPARSITY)
     ctx.log(f"LeNet300_100: {LAYER_SPARSITY:.0%} of every layer's weights masked (no fine-tuning)")
-    tag = f"LeNet300 {LAYER_SPARSITY:.0%}/layer masked, CSR"
+    tag = f"LeNet300_100 {LAYER_SPARSITY:.0%}/layer"
     sparse = to_sparse(mlp)
     for batch in (1, 256):
         for model, run, fmt in ((mlp, "dense", "csr"), (sparse, "sparse", "auto")):
-            rows.append(measure(model, f"{tag}, run {run}, batch {batch}", ctx, reference=ref, fmt=fmt,
+            rows.append(measure(model, f"{tag}: {run}, batch {batch}", ctx, reference=ref, fmt=fmt,
                                 latency_batch=batch))
     return rows
 
@@ -155,48 +155,34 @@ def crossover(sparsities, speedup) -> float | None:
     return float(s[i] + (s[i + 1] - s[i]) * (0 - v[i]) / (v[i + 1] - v[i]))
 
 
-def _sweep_json(kind, sparsities, repeats, seed) -> str:
-    """The child's side of :func:`sweep_in_fresh_process`: the sweep as one JSON line."""
-    r = sparse_speedup_sweep(kind, sparsities, repeats=repeats, rng=seed)
-    out = {key: {b: v.tolist() for b, v in r[key].items()} for key in ("speedup", "dense_s", "sparse_s")}
-    return json.dumps({**out, "threads": r["threads"]})
+def speedup_figure(path, *, sparsities=FULL_SPARSITIES, repeats: int = 15, threads: int = 1, seed=0,
+                   log=None, mark=None) -> tuple[Path, dict]:
+    """Time :func:`sparse_speedup_sweep` for the Linear and the Conv2d layer with ``threads``
+    BLAS threads and draw ``path``; returns ``(path, {layer title: sweep})``."""
+    from ..plots.evaluation import plot_sparse_speedup
 
-
-def sweep_in_fresh_process(kind, sparsities, *, repeats: int, seed: int = 0, threads: int = 1) -> dict:
-    """:func:`sparse_speedup_sweep` in a child Python whose BLAS is pinned to ``threads``
-    (the thread count is read when numpy loads, so it cannot be changed in this process;
-    scipy.sparse runs on one thread, so one BLAS thread compares like with like)."""
-    threads = check_int(threads, "threads", low=1)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")]))
-    env.update({var: str(threads) for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")})
-    args = f"{kind!r}, {tuple(float(x) for x in sparsities)!r}, {int(repeats)}, {int(seed)}"
-    code = f"from minicompress.experiments.evaluation import _sweep_json; print(_sweep_json({args}))"
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"the timing subprocess failed:\n{done.stderr}")
-    result = json.loads(done.stdout.splitlines()[-1])
-    for key in ("speedup", "dense_s", "sparse_s"):
-        result[key] = {int(b): np.array(v) for b, v in result[key].items()}
-    result["sparsities"] = np.asarray(sparsities, dtype=float)
-    return result
+    sweeps, subtitles = {}, {}
+    with blas_threads(threads):
+        for kind in ("linear", "conv"):
+            title = LAYER_TITLES[kind]
+            sweeps[title] = sparse_speedup_sweep(kind, sparsities, repeats=repeats, rng=seed, log=log)
+            sweeps[title]["blas_threads"] = blas_thread_count()
+            cross = crossover_label(sparsities, sweeps[title]["speedup"])
+            subtitles[title] = f"BLAS threads {threads}; {cross}"
+    speedups = {title: sweep["speedup"] for title, sweep in sweeps.items()}
+    return plot_sparse_speedup(sparsities, speedups, path, panels=subtitles, mark=mark), sweeps
 
 
 def make_figures(ctx: TourContext, outdir) -> list:
-    """figures/sparse_speedup.png: the sweep with one BLAS thread, in a fresh process
-    (the same numbers as ``python benchmarks/bench_sparse.py``)."""
-    from ..plots.evaluation import plot_sparse_speedup
-
-    sparsities = QUICK_SPARSITIES if ctx.quick else FULL_SPARSITIES
-    repeats = 3 if ctx.quick else 15
-    speedups, subtitles = {}, {}
-    for kind in ("linear", "conv"):
-        ctx.log(f"timing dense vs sparse {kind} layer (1 BLAS thread, fresh process) ...")
-        sweep = sweep_in_fresh_process(kind, sparsities, repeats=repeats, seed=ctx.seed)
-        speedups[LAYER_TITLES[kind]] = sweep["speedup"]
-        subtitles[LAYER_TITLES[kind]] = "BLAS threads 1; " + crossover_label(sparsities, sweep["speedup"])
-        ctx.log("  " + subtitles[LAYER_TITLES[kind]])
-    return [plot_sparse_speedup(sparsities, speedups, Path(outdir) / "sparse_speedup.png", panels=subtitles)]
+    """``sparse_speedup.png``: the sweep with one BLAS thread (the same numbers as
+    ``python benchmarks/bench_sparse.py``)."""
+    quick = {"sparsities": QUICK_SPARSITIES, "repeats": 3} if ctx.quick else {}
+    with ctx.step("timing dense vs CSR layers, 1 BLAS thread"):
+        path, sweeps = speedup_figure(Path(outdir) / "sparse_speedup.png", seed=ctx.seed, mark=ctx.mark,
+                                      **quick)
+    for title, sweep in sweeps.items():
+        ctx.log(f"{title}: " + crossover_label(sweep["sparsities"], sweep["speedup"]))
+    return [path]
 
 
 def crossover_label(sparsities, speedups: dict) -> str:

@@ -2,7 +2,7 @@
 
 - LeNet300_100's fc1 (784 -> 300) and ConvNet's fc (2704 -> 10) replaced by their rank-r
   SVD factorisation at several ranks; test accuracy right after factorising and after a
-  short fine-tuning (the baseline recipe: SGD, lr 0.01, momentum 0.9, batch 64), against
+  short fine-tuning (the tour's recipe at the training rate, lr 0.01), against
   the parameters kept.  Rank 54 is the largest whose factors hold at most 1/4 of fc1's
   parameters (``rank_for_budget``).
 - LeNet5's conv2 (16 x 6 x 5 x 5) with Tucker-2 (Kim et al. 2016) and with the layer SVD.
@@ -21,8 +21,10 @@ from ..lowrank import (
     tucker2_conv,
     weight_matrix,
 )
-from ..nn import SGD, LeNet300_100, Linear, evaluate, fit
-from ..pipeline import TourContext, measure
+from ..nn import LeNet300_100, Linear
+from .scaffold import TourContext, accuracy, measure, train
+
+TITLE = "low rank (3.4 / 4.4): truncated SVD of a layer, Tucker-2 of a convolution"
 
 #: Ranks swept (full run); the quick run (tests) does only the QUICK_* ones.  54 is
 #: rank_for_budget(fc1, fc1 params // 4); 217 is fc1's break-even rank, 10 fc's.
@@ -31,54 +33,39 @@ CONVNET_RANKS = (1, 2, 4, 8)
 QUICK_RANKS = {"lenet300": (54,), "convnet": (4,)}
 LENET5_VARIANTS = (("Tucker-2", (8, 3)), ("Tucker-2", (4, 2)), ("SVD", 4), ("SVD", 8))
 
+#: Fine-tuning after factorising: the recipe at the training rate, 2 epochs.
+FT_EPOCHS = 2
 DENSE = {"lenet300": "LeNet300_100 (dense fp32)", "convnet": "ConvNet (dense fp32)",
          "lenet5": "LeNet5 (dense fp32)"}
 
 
-def _fine_tune(model, ctx: TourContext, epochs: int):
-    X, y = ctx.data.X_train, ctx.data.y_train
-    if ctx.quick:
-        X, y = X[:1000], y[:1000]
-    fit(model, X, y, epochs=epochs, batch_size=64, optimizer=SGD(model, lr=0.01, momentum=0.9),
-        rng=ctx.seed, verbose=False)
-    return model
+def _factorised(ctx: TourContext, base_name: str, layer_name: str, kind: str, rank) -> dict:
+    """A copy of the baseline with ``layer_name`` replaced by its ``kind`` ("SVD",
+    "Tucker-2" or "dense": the layer kept, as a control) factorisation at ``rank``, fine-tuned
+    ``FT_EPOCHS`` epochs; its accuracy before and after.  Computed once per context."""
 
+    def make():
+        model = ctx.baseline(base_name)
+        layer = model.get_submodule(layer_name)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # ranks past break-even are shown on purpose
+            new = layer if kind == "dense" else _maker(kind, rank)(layer)
+        model.set_submodule(layer_name, new)
+        before = 100 * accuracy(model, ctx)
+        label = f"{layer_name} {kind} {rank}" if kind != "dense" else f"{layer_name} dense + same fine-tuning"
+        with ctx.step(f"{base_name} {label} + fine-tuning") as step:
+            train(model, ctx, epochs=ctx.epochs(FT_EPOCHS, 1), tick=step)
+        after = 100 * accuracy(model, ctx)
+        ctx.log(f"  {label}: layer params {layer.num_parameters():,} -> {new.num_parameters():,}, "
+                f"accuracy {before:.1f}% -> {after:.1f}% after fine-tuning")
+        return {"label": label, "layer_params": new.num_parameters(), "before": before,
+                "after": after, "model": model}
 
-def _accuracy(model, ctx: TourContext) -> float:
-    return 100 * evaluate(model, ctx.data.X_test, ctx.data.y_test)[1]
-
-
-def _factorised(ctx, base_name, layer_name, make, label, epochs):
-    """Replace ``layer_name`` of a copy of the baseline with ``make(layer)``, fine-tune."""
-    model = ctx.baseline(base_name)
-    layer = model.get_submodule(layer_name)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # ranks past break-even are shown on purpose
-        new = make(layer)
-    model.set_submodule(layer_name, new)
-    before = _accuracy(model, ctx)
-    _fine_tune(model, ctx, epochs)
-    after = _accuracy(model, ctx)
-    ctx.log(f"  {label}: layer params {layer.num_parameters():,} -> {new.num_parameters():,}, "
-            f"accuracy {before:.1f}% -> {after:.1f}% after fine-tuning")
-    return {"label": label, "layer_params": new.num_parameters(), "before": before,
-            "after": after, "model": model}
-
-
-_RESULTS: dict = {}
+    return ctx.cached(("lowrank", base_name, layer_name, kind, rank), make)
 
 
 def _results(ctx: TourContext) -> dict:
-    """The sweep, run once per process for each (quick, seed): tour_rows and make_figures
-    share it."""
-    key = (ctx.quick, ctx.seed)
-    if key not in _RESULTS:
-        _RESULTS[key] = _sweep(ctx)
-    return _RESULTS[key]
-
-
-def _sweep(ctx: TourContext) -> dict:
-    epochs = ctx.epochs(2, 1)
+    """The whole sweep behind the figure and :func:`accuracy_table` (each run once per context)."""
     out = {}
     for name, layer_name, ranks in [("lenet300", "fc1", LENET300_RANKS),
                                     ("convnet", "fc", CONVNET_RANKS), ("lenet5", "conv2", None)]:
@@ -88,17 +75,15 @@ def _sweep(ctx: TourContext) -> dict:
             variants = LENET5_VARIANTS[::2] if ctx.quick else LENET5_VARIANTS
         else:
             variants = [("SVD", r) for r in (QUICK_RANKS[name] if ctx.quick else ranks)]
-        dense_accuracy = _accuracy(base, ctx)
+        dense_accuracy = 100 * accuracy(base, ctx)
         ctx.log(f"{name}.{layer_name}: dense accuracy {dense_accuracy:.1f}%")
         out[name] = {
             "layer": layer_name, "dense_params": layer.num_parameters(),
             "dense_accuracy": dense_accuracy, "ranks": [r for _, r in variants],
             # control: the dense model fine-tuned just as long, so that "after fine-tuning"
             # is not credited with what extra training of a not-quite-converged baseline gives
-            "dense_ft_accuracy": _factorised(ctx, name, layer_name, lambda lay: lay,
-                                             f"{layer_name} dense + same fine-tuning", epochs)["after"],
-            "runs": [_factorised(ctx, name, layer_name, _maker(kind, r),
-                                 f"{layer_name} {kind} {r}", epochs) for kind, r in variants],
+            "dense_ft_accuracy": _factorised(ctx, name, layer_name, "dense", None)["after"],
+            "runs": [_factorised(ctx, name, layer_name, kind, r) for kind, r in variants],
         }
     return out
 
@@ -112,19 +97,18 @@ def _maker(kind: str, rank):
 
 
 def tour_rows(ctx: TourContext) -> list[dict]:
-    res = _results(ctx)
-    ctx.log(accuracy_table(res))
+    """LeNet5's dense row, and four factorisations (fine-tuned), each against its baseline.
+    The whole sweep is drawn by ``figures`` (:func:`make_figures`)."""
     rows = [measure(ctx.baseline("lenet5"), DENSE["lenet5"], ctx)]
     fc1 = ctx.baseline("lenet300").fc1
     r = rank_for_budget(fc1, fc1.num_parameters() // 4)
-    picks = [("lenet300", f"fc1 SVD {r}", f"LeNet300_100 fc1 SVD r={r} (1/4 of fc1) + FT"),
-             ("convnet", "fc SVD 4", "ConvNet fc SVD r=4 + FT"),
-             ("lenet5", "conv2 Tucker-2 (8, 3)", "LeNet5 conv2 Tucker-2 (8,3) + FT"),
-             ("lenet5", "conv2 SVD 4", "LeNet5 conv2 SVD r=4 + FT")]
-    for name, label, method in picks:
-        for run in res[name]["runs"]:
-            if run["label"] == label:
-                rows.append(measure(run["model"], method, ctx, reference=DENSE[name], fmt="fp32"))
+    picks = [("lenet300", "fc1", "SVD", r, f"LeNet300_100 fc1 SVD r={r} (1/4) + FT"),
+             ("convnet", "fc", "SVD", 4, "ConvNet fc SVD r=4 + FT"),
+             ("lenet5", "conv2", "Tucker-2", (8, 3), "LeNet5 conv2 Tucker-2 (8,3) + FT"),
+             ("lenet5", "conv2", "SVD", 4, "LeNet5 conv2 SVD r=4 + FT")]
+    for name, layer, kind, rank, method in picks:
+        run = _factorised(ctx, name, layer, kind, rank)
+        rows.append(measure(run["model"], method, ctx, reference=DENSE[name], fmt="fp32"))
     return rows
 
 
@@ -145,6 +129,7 @@ def accuracy_table(res: dict) -> str:
 
 
 def make_figures(ctx: TourContext, outdir) -> list:
+    """``lowrank_singular_values.png`` and ``lowrank_accuracy_vs_rank.png`` (the whole sweep)."""
     from ..plots.lowrank import plot_accuracy_vs_rank, plot_singular_values
 
     outdir = Path(outdir)
@@ -157,7 +142,7 @@ def make_figures(ctx: TourContext, outdir) -> list:
     }
     spectra = {k: svd(weight_matrix(v))[1] for k, v in spectra.items()}
     paths = [plot_singular_values(spectra, outdir / "lowrank_singular_values.png",
-                                  dashed=("fc1 untrained (300 x 784)",))]
+                                  dashed=("fc1 untrained (300 x 784)",), mark=ctx.mark)]
     res = _results(ctx)
     panels = {}
     for name, title in [("lenet300", "LeNet300_100: fc1 (784 -> 300) by SVD"),
@@ -169,7 +154,7 @@ def make_figures(ctx: TourContext, outdir) -> list:
             "dense_params": r["dense_params"], "dense_accuracy": r["dense_accuracy"],
             "dense_ft_accuracy": r["dense_ft_accuracy"],
         }
-    paths.append(plot_accuracy_vs_rank(panels, outdir / "lowrank_accuracy_vs_rank.png"))
+    paths.append(plot_accuracy_vs_rank(panels, outdir / "lowrank_accuracy_vs_rank.png", mark=ctx.mark))
     ctx.log(accuracy_table(res))
     return paths
 

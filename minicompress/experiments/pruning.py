@@ -4,29 +4,29 @@ Dense baseline -> prune (magnitude, Taylor or OBD; per layer or global) -> fine-
 tenth of the training learning rate with the masks held (Han et al. 2015), at sparsities
 50/80/90/95/98%, for LeNet300_100 (all three criteria) and ConvNet (magnitude).  Plus
 L1-norm filter pruning of ConvNet's conv1 (Li et al. 2017), which really shrinks the model.
+Beyond the text (:mod:`.pruning_beyond`): SparseGPT with no retraining, a lottery ticket and
+SNIP, on LeNet300_100.
 
 Run the whole grid, print the accuracy table and draw the figures from it::
 
-    OPENBLAS_NUM_THREADS=1 python -m minicompress.experiments.pruning --figures figures
+    python -m minicompress.experiments.pruning --figures figures
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
-import time
 from pathlib import Path
 
 import numpy as np
 
 from .. import metrics
-from ..nn import SGD, evaluate, fit
-from ..pipeline import TourContext, measure
-from ..plots.pruning import plot_accuracy_vs_sparsity, plot_weight_histogram
-from ..prune import MaskHook, apply_masks, iterative_prune, prune_filters, prune_model
+from ..prune import apply_masks, iterative_prune, prune_filters, prune_model
+from . import pruning_beyond
+from .scaffold import FT_LR, TourContext, accuracy, blas_threads, measure, train
 
+TITLE = "pruning (3.1 / 4.1): magnitude, OBD, gradual, filters; fine-tuned with the masks held"
 SPARSITIES = (0.5, 0.8, 0.9, 0.95, 0.98)
-FT_LR = 0.001  # a tenth of the baseline recipe's 0.01 (Han et al. 2015)
 FT_EPOCHS = {"lenet300": 5, "convnet": 3}
 CRITERIA = {"lenet300": ("magnitude", "taylor", "obd"), "convnet": ("magnitude",)}
 LABELS = {"lenet300": "LeNet300_100", "convnet": "ConvNet"}
@@ -35,28 +35,22 @@ SPARSE_FMTS = ("csr", "bitmask")
 N_SALIENCY = 1000  # training images on which Taylor and OBD measure the loss
 
 
-def _train_subset(ctx):
-    X, y = ctx.data.X_train, ctx.data.y_train
-    return (X[:1000], y[:1000]) if ctx.quick else (X, y)
+def prune_and_tune(ctx: TourContext, name: str, sparsity: float, *, scope: str, criterion: str):
+    """One configuration of the baseline ``name``, pruned and fine-tuned at :data:`FT_LR`
+    with the masks held (never reviving a weight), ``FT_EPOCHS[name]`` epochs.
 
+    Returns ``(model, masks, accuracy before, accuracy after)``; computed once per context.
+    """
+    def make():
+        model = ctx.baseline(name)
+        data = (ctx.data.X_train[:N_SALIENCY], ctx.data.y_train[:N_SALIENCY])
+        masks = prune_model(model, sparsity, scope=scope, criterion=criterion, data=data)
+        before = accuracy(model, ctx)
+        with ctx.step(f"{LABELS[name]} {criterion} {scope} {sparsity:.0%} + fine-tuning") as step:
+            train(model, ctx, epochs=ctx.epochs(FT_EPOCHS[name], 1), lr=FT_LR, masks=masks, tick=step)
+        return model, masks, before, accuracy(model, ctx)
 
-def fine_tune(model, masks, ctx, epochs):
-    """Fine-tune ``model`` at FT_LR with the masks held at zero (never revives a weight)."""
-    X, y = _train_subset(ctx)
-    fit(model, X, y, epochs=epochs, batch_size=64, optimizer=SGD(model, FT_LR, momentum=0.9),
-        hooks=[MaskHook(masks)] if masks else [], rng=ctx.seed, verbose=False)
-    return model
-
-
-def prune_and_tune(base, ctx, sparsity, *, scope, criterion, epochs):
-    """One configuration: returns the fine-tuned model and its accuracies before / after."""
-    model = copy.deepcopy(base)
-    data = (ctx.data.X_train[:N_SALIENCY], ctx.data.y_train[:N_SALIENCY])
-    masks = prune_model(model, sparsity, scope=scope, criterion=criterion, data=data)
-    before = evaluate(model, ctx.data.X_test, ctx.data.y_test)[1]
-    fine_tune(model, masks, ctx, epochs)
-    after = evaluate(model, ctx.data.X_test, ctx.data.y_test)[1]
-    return model, masks, before, after
+    return ctx.cached(("pruned", name, sparsity, scope, criterion), make)
 
 
 def run_grid(ctx: TourContext, names=("lenet300", "convnet"), sparsities=SPARSITIES) -> list[dict]:
@@ -65,21 +59,16 @@ def run_grid(ctx: TourContext, names=("lenet300", "convnet"), sparsities=SPARSIT
         sparsities = (0.5, 0.9)
     results = []
     for name in names:
-        base = ctx.baseline(name)
-        dense = evaluate(base, ctx.data.X_test, ctx.data.y_test)[1]
-        epochs = ctx.epochs(FT_EPOCHS[name], 1)
-        criteria = ("magnitude",) if ctx.quick else CRITERIA[name]
-        for criterion in criteria:
+        dense = accuracy(ctx.baseline(name), ctx)
+        for criterion in ("magnitude",) if ctx.quick else CRITERIA[name]:
             for scope in ("layer", "global"):
                 for s in sparsities:
-                    t0 = time.perf_counter()
-                    _, masks, before, after = prune_and_tune(base, ctx, s, scope=scope,
-                                                             criterion=criterion, epochs=epochs)
+                    _, masks, before, after = prune_and_tune(ctx, name, s, scope=scope, criterion=criterion)
                     kept = sum(int(m.sum()) for m in masks.values())
                     results.append(dict(model=name, criterion=criterion, scope=scope, sparsity=s,
                                         dense=dense, pruned=before, tuned=after, kept_weights=kept))
                     ctx.log(f"{name} {criterion:9s} {scope:6s} {s:.2f}: {100 * dense:.1f} -> "
-                            f"{100 * before:.1f} -> {100 * after:.1f}  ({time.perf_counter() - t0:.1f}s)")
+                            f"{100 * before:.1f} -> {100 * after:.1f}")
     return results
 
 
@@ -112,60 +101,67 @@ def tour_rows(ctx: TourContext) -> list[dict]:
     for name, scope, criterion, s in [("lenet300", "global", "magnitude", 0.9),
                                       ("lenet300", "global", "obd", 0.95),
                                       ("convnet", "global", "magnitude", 0.9)]:
-        base = ctx.baseline(name)
-        model, _, _, _ = prune_and_tune(base, ctx, s, scope=scope, criterion=criterion,
-                                        epochs=ctx.epochs(FT_EPOCHS[name], 1))
-        label = f"{LABELS[name]} pruned {100 * s:g}% ({criterion}, {scope}) + FT"
+        model, _, _, _ = prune_and_tune(ctx, name, s, scope=scope, criterion=criterion)
+        label = f"{LABELS[name]} {100 * s:g}% {scope} {'OBD' if criterion == 'obd' else criterion} + FT"
         rows.append(measure(model, label, ctx, reference=ref[name], fmt=sparse_fmt(model)))
-    base = ctx.baseline("lenet300")
-    X, y = _train_subset(ctx)
-    iterative_prune(base, X, y, s_f=0.95, rounds=ctx.epochs(5, 2), epochs=ctx.epochs(2, 1), lr=FT_LR,
-                    scope="global", rng=ctx.seed)
-    rows.append(measure(base, "LeNet300_100 gradual 95% (Zhu-Gupta rounds, global) + FT", ctx,
-                        reference=ref["lenet300"], fmt=sparse_fmt(base)))
+    gradual = ctx.baseline("lenet300")
+    X, y = ctx.train_data()
+    rounds = ctx.epochs(5, 2)
+    with ctx.step(f"LeNet300_100 gradual to 95% in {rounds} rounds"):
+        iterative_prune(gradual, X, y, s_f=0.95, rounds=rounds, epochs=ctx.epochs(2, 1), lr=FT_LR,
+                        scope="global", rng=ctx.seed)
+    rows.append(measure(gradual, f"LeNet300_100 95% gradual, {rounds} rounds + FT", ctx,
+                        reference=ref["lenet300"], fmt=sparse_fmt(gradual)))
     small, _ = prune_filters(ctx.baseline("convnet"), "conv1", 8)
-    fine_tune(small, None, ctx, ctx.epochs(FT_EPOCHS["convnet"], 1))
-    rows.append(measure(small, "ConvNet conv1 filters 16->8 (L1 norm, Li et al.) + FT", ctx,
+    with ctx.step("ConvNet conv1 filters 16->8 + fine-tuning") as step:
+        train(small, ctx, epochs=ctx.epochs(FT_EPOCHS["convnet"], 1), lr=FT_LR, tick=step)
+    rows.append(measure(small, "ConvNet conv1 filters 16->8 (L1) + FT", ctx,
                         reference=ref["convnet"], fmt="fp32"))  # smaller and dense: no zeros to skip
-    return rows
+    return rows + pruning_beyond.tour_rows(ctx, reference=ref["lenet300"], fmt_of=sparse_fmt)
 
 
 def make_figures(ctx: TourContext, outdir) -> list:
+    """``pruning_accuracy_vs_sparsity.png``, ``pruning_weight_histogram.png``,
+    ``pruning_oneshot.png`` and ``pruning_lottery.png``."""
     results = run_grid(ctx)
     ctx.log(accuracy_table(results))
-    return figures_from_results(ctx, results, outdir)
+    return [*figures_from_results(ctx, results, outdir), pruning_beyond.oneshot_figure(ctx, outdir),
+            pruning_beyond.lottery_figure(ctx, outdir)]
 
 
 def figures_from_results(ctx: TourContext, results: list[dict], outdir) -> list:
     """Draw both pruning figures from a finished grid (plus one prune + fine-tune for the histogram)."""
+    from ..plots.pruning import plot_accuracy_vs_sparsity, plot_weight_histogram
+
     outdir = Path(outdir)
     panels, dense = {}, {}
-    for name, scope in [("lenet300", "layer"), ("lenet300", "global"), ("convnet", None)]:
-        title = f"{LABELS[name]}, {scope or 'magnitude'}" + (" scope" if scope else ", layer vs global")
-        series = {}
-        for r in results:
-            if r["model"] != name or (scope and r["scope"] != scope):
-                continue
-            label = r["criterion"] if scope else r["scope"]
-            xs, before, after = series.setdefault(label, ([], [], []))
-            xs.append(100 * r["sparsity"])
-            before.append(100 * r["pruned"])
-            after.append(100 * r["tuned"])
-            dense[title] = 100 * r["dense"]
-        if series:  # a grid may cover one model only
-            panels[title] = {k: tuple(np.array(v) for v in vals) for k, vals in series.items()}
-    paths = [plot_accuracy_vs_sparsity(panels, dense, outdir / "pruning_accuracy_vs_sparsity.png")]
+    for name in LABELS:
+        for scope in ("layer", "global"):
+            title = f"{LABELS[name]}, {scope} scope"
+            series = {}
+            for r in results:
+                if r["model"] != name or r["scope"] != scope:
+                    continue
+                xs, before, after = series.setdefault(r["criterion"], ([], [], []))
+                xs.append(100 * r["sparsity"])
+                before.append(100 * r["pruned"])
+                after.append(100 * r["tuned"])
+                dense[title] = 100 * r["dense"]
+            if series:  # a grid may cover one model only
+                panels[title] = {k: tuple(np.array(v) for v in vals) for k, vals in series.items()}
+    paths = [plot_accuracy_vs_sparsity(panels, dense, outdir / "pruning_accuracy_vs_sparsity.png",
+                                       mark=ctx.mark)]
 
     base = ctx.baseline("lenet300")
-    model, masks, _, _ = prune_and_tune(base, ctx, 0.9, scope="global", criterion="magnitude",
-                                        epochs=ctx.epochs(FT_EPOCHS["lenet300"], 1))
+    model, masks, _, _ = prune_and_tune(ctx, "lenet300", 0.9, scope="global", criterion="magnitude")
     pruned_only = copy.deepcopy(base)
     apply_masks(pruned_only, masks)
     w = {"dense": base.fc1.params["weight"],
          "pruned 90% (global magnitude)": pruned_only.fc1.params["weight"],
          "pruned + fine-tuned": model.fc1.params["weight"]}
     paths.append(plot_weight_histogram({k: v[v != 0] for k, v in w.items()},
-                                       outdir / "pruning_weight_histogram.png", layer="LeNet300_100 fc1"))
+                                       outdir / "pruning_weight_histogram.png", layer="LeNet300_100 fc1",
+                                       mark=ctx.mark))
     return paths
 
 
@@ -174,14 +170,16 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="very few epochs: a smoke test, not results")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--figures", metavar="DIR", help="also draw the figures from this grid into DIR")
+    parser.add_argument("--threads", type=int, default=1, help="BLAS threads (default: 1)")
     args = parser.parse_args(argv)
-    ctx = TourContext(quick=args.quick, seed=args.seed)
-    results = run_grid(ctx)
-    print()
-    print(accuracy_table(results))
-    if args.figures:
-        for path in figures_from_results(ctx, results, args.figures):
-            print(f"wrote {path}")
+    ctx = TourContext(quick=args.quick, seed=args.seed, threads=args.threads)
+    with blas_threads(args.threads):
+        results = run_grid(ctx)
+        print()
+        print(accuracy_table(results))
+        if args.figures:
+            for path in figures_from_results(ctx, results, args.figures):
+                print(f"wrote {path}")
     return 0
 
 

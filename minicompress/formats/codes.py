@@ -20,11 +20,13 @@ bits are whole bytes and the padding is counted (:mod:`.packing`).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..nn._checks import check_bits, check_bool, check_codes
-from .encoding import Format, header, register
-from .packing import pack_codes, pack_signs, unpack_codes
+from .encoding import Format, channels, header, register
+from .packing import pack_codes, pack_signs, packed_bytes, unpack_codes
 from .symmetric import (
     channel_view,
     stored_scale,
@@ -76,6 +78,33 @@ def decode_int(arrays, shape) -> np.ndarray:
     return symmetric_dequantize(int_codes(arrays, shape), _scale_of(arrays, shape), bits)
 
 
+_U8, _F32 = (np.dtype(np.uint8),), (np.dtype(np.float32),)
+
+
+def _scales(shape):
+    """Expected scale part: float32, one per tensor or one per output channel."""
+    return _F32, (1, channels(shape))
+
+
+def _int_parts(fixed_bits=None):
+    """Expected parts of an ``int*`` encoding: ceil(n b / 8) code bytes and the scale(s)."""
+    def expected(shape, fields):
+        bits = check_bits(fields["bits"], "the header field bits")
+        if fixed_bits is not None and bits != fixed_bits:
+            raise ValueError(f"the header field bits must be {fixed_bits} for this format; got {bits}")
+        return {"codes": (_U8, packed_bytes(math.prod(shape), bits)), "scale": _scales(shape)}
+
+    return expected
+
+
+def _sign_parts(bits_per_weight: int):
+    """Expected parts of ``binary`` (1 bit a weight) and ``ternary`` (2 bits)."""
+    def expected(shape, fields):
+        return {"bits": (_U8, packed_bytes(math.prod(shape), bits_per_weight)), "scale": _scales(shape)}
+
+    return expected
+
+
 def _int8(per_channel_default: bool):
     def enc(w, *, scale=None, per_channel=per_channel_default):
         return encode_int(w, 8, scale=scale, per_channel=per_channel)
@@ -108,7 +137,9 @@ def _binary_enc(w, *, per_channel=False):
 
 
 def _times_alpha(t, scale):
-    """float32 ``t * alpha``, alpha per tensor or per output channel."""
+    """float32 ``t * alpha``, alpha per tensor or per output channel (alpha >= 0)."""
+    if (scale < 0).any():
+        raise ValueError(f"the scale (alpha) of a binary / ternary encoding must be >= 0; got {scale.min()}")
     return t * (channel_view(scale, t.ndim) if scale.size > 1 else scale[0])
 
 
@@ -133,9 +164,13 @@ def _ternary_dec(a, shape):
     return _times_alpha(t, a["scale"])
 
 
-register("int", Format(encode_int, decode_int, lossless=False, extra=("bits",), parts=("codes", "scale")))
-register("int8", Format(_int8(False), decode_int, lossless=False, extra=("bits",), parts=("codes", "scale")))
+register("int", Format(encode_int, decode_int, lossless=False, extra=("bits",), parts=("codes", "scale"),
+                       expected_parts=_int_parts()))
+register("int8", Format(_int8(False), decode_int, lossless=False, extra=("bits",), parts=("codes", "scale"),
+                        expected_parts=_int_parts(8)))
 register("int8_channel", Format(_int8(True), decode_int, lossless=False, extra=("bits",),
-                                parts=("codes", "scale")))
-register("binary", Format(_binary_enc, _binary_dec, lossless=True, parts=("bits", "scale")))
-register("ternary", Format(_ternary_enc, _ternary_dec, lossless=True, parts=("bits", "scale")))
+                                parts=("codes", "scale"), expected_parts=_int_parts(8)))
+register("binary", Format(_binary_enc, _binary_dec, lossless=True, parts=("bits", "scale"),
+                          expected_parts=_sign_parts(1)))
+register("ternary", Format(_ternary_enc, _ternary_dec, lossless=True, parts=("bits", "scale"),
+                           expected_parts=_sign_parts(2)))

@@ -29,59 +29,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..nn import functional as F
-from ..nn._checks import check_float, check_int
+from ..nn._checks import as_array, check_finite, check_float, check_int, described
 from ..nn.layers import Conv2d, Linear, Module, _check_input, replace_layers
-from .encoding import Encoding, encode, get_format
+from .encoded import Encoded, _check_encoding
+from .encoding import Encoding, decode, encode
 
 __all__ = ["Encoded", "StoredLayer", "CompressedLinear", "CompressedConv2d", "SparseLinear", "SparseConv2d",
            "compress_layer", "to_sparse"]
-
-
-def _check_encoding(enc, name: str) -> Encoding:
-    if not isinstance(enc, Encoding):
-        raise TypeError(f"{name} must be a formats Encoding (formats.encode(w, fmt)); got "
-                        f"{type(enc).__name__}")
-    return enc
-
-
-class Encoded(Module):
-    """A module whose stored state is a dict of encodings, by key: what ``save_model``
-    writes, what ``storage_bits()`` counts, what ``load_model`` replaces (atomically).
-    Subclasses derive what they compute with in :meth:`_build`."""
-
-    def encodings(self) -> dict[str, Encoding]:
-        """What this module stores, by key (``weight``, ``bias``, ...): what save_model writes."""
-        return dict(self._encodings)
-
-    def load_encodings(self, encodings: dict) -> None:
-        """Replace the stored arrays by ``encodings`` of the same keys, formats and shapes
-        (all checked before anything changes), and rebuild the compute caches."""
-        if not isinstance(encodings, dict) or set(encodings) != set(self._encodings):
-            got = sorted(encodings) if isinstance(encodings, dict) else type(encodings).__name__
-            raise ValueError(f"{type(self).__name__} stores {sorted(self._encodings)}; got {got}")
-        for key, enc in encodings.items():
-            own = self._encodings[key]
-            enc = _check_encoding(enc, f"encodings[{key!r}]")
-            if enc.fmt != own.fmt or enc.shape != own.shape:
-                raise ValueError(f"{key!r} must be {own.fmt!r} of shape {own.shape}; got {enc.fmt!r} "
-                                 f"of shape {enc.shape}")
-        old = self._encodings
-        try:
-            self._set(dict(encodings))
-        except (ValueError, TypeError):
-            self._set(old)  # a corrupt encoding leaves the module as it was
-            raise
-
-    def _set(self, encodings: dict) -> None:
-        self._encodings = encodings
-        self._build()
-
-    def _build(self) -> None:
-        raise NotImplementedError(f"{type(self).__name__} does not define _build()")
-
-    def storage_bits(self) -> int:
-        """Exact stored bits: the sum over :meth:`encodings`, headers included."""
-        return int(sum(e.bits for e in self._encodings.values()))
 
 
 class StoredLayer(Encoded):
@@ -106,12 +60,17 @@ class StoredLayer(Encoded):
         self.padding = check_int(padding, "padding", low=0)
         encodings = {"weight": weight}
         if bias is not None:
-            b = np.asarray(bias)
-            if b.shape != weight.shape[:1]:
-                raise ValueError(f"bias must have shape {weight.shape[:1]} (one per output); got {b.shape}")
+            b = as_array(bias, "bias")
             if b.dtype.kind != "f":
-                raise TypeError(f"bias must be a float array; got dtype {b.dtype}")
-            encodings["bias"] = encode(b.astype(np.float32), "fp32")
+                raise TypeError(f"bias must be a float array; got {described(bias, b)}")
+            if b.shape != weight.shape[:1]:  # nothing is broadcast: a (1,) bias is refused
+                raise ValueError(f"bias must have shape {weight.shape[:1]} (one per output); got {b.shape}")
+            with np.errstate(over="ignore"):
+                b32 = b.astype(np.float32)
+            check_finite(b32, "bias (as float32)")
+            encodings["bias"] = encode(b32, "fp32")
+        if extra is not None and not isinstance(extra, dict):
+            raise TypeError(f"extra must be a dict key -> Encoding; got {type(extra).__name__}")
         for key, enc in (extra or {}).items():
             encodings[key] = _check_encoding(enc, f"extra[{key!r}]")
         self._set(encodings)
@@ -219,7 +178,7 @@ class _SparseKernel(StoredLayer):
         enc = self._encodings["weight"]
         a, shape = enc.arrays, enc.shape
         m, k = shape[0], int(np.prod(shape[1:]))
-        get_format("csr").decode(a, shape)  # checks the arrays are consistent before scipy sees them
+        decode(enc)  # checks the arrays are consistent before scipy sees them
         self.W = sp.csr_matrix((a["values"], a["indices"].astype(np.int32), a["indptr"].astype(np.int32)),
                                shape=(m, k))
         self._bias = self._encodings["bias"].decode() if "bias" in self._encodings else None

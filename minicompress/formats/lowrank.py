@@ -12,7 +12,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..lowrank.svd import svd_truncate
+from ..nn._checks import check_array, check_finite
 from .encoding import Format, header, matrix_view, register
+
+_F32 = (np.dtype(np.float32),)
 
 __all__: list[str] = []
 
@@ -26,18 +29,37 @@ def _lowrank_enc(w, *, rank=None, factors=None):
         factors = (U * s, Vt)
     elif rank is not None:
         raise ValueError("give the lowrank format rank=r or factors=(A, B), not both")
-    A, B = (np.asarray(f, dtype=np.float32) for f in factors)
+    if not (isinstance(factors, (tuple, list)) and len(factors) == 2):
+        raise TypeError(f"factors must be a pair (A, B) of arrays; got {type(factors).__name__}")
+    A, B = (check_array(f, name) for f, name in zip(factors, ("factors[0]", "factors[1]")))
     if A.ndim != 2 or B.ndim != 2 or A.shape[0] != m or B.shape[1] != k or A.shape[1] != B.shape[0]:
         raise ValueError(
             f"factors must be (m, r) and (r, k) with (m, k) = {(m, k)}; got {A.shape}, {B.shape}"
         )
+    if not 1 <= A.shape[1] <= min(m, k):
+        raise ValueError(f"the factors' rank r must be in 1..min(m, k) = {min(m, k)} (a larger one stores "
+                         f"more than the matrix); got {A.shape[1]}")
+    with np.errstate(over="ignore"):
+        A, B = A.astype(np.float32), B.astype(np.float32)
+    for f, name in ((A, "factors[0]"), (B, "factors[1]")):
+        check_finite(f, f"{name} (as float32)")
     return {"header": header(w.shape, A.shape[1]), "A": A.ravel(), "B": B.ravel()}
+
+
+def _lowrank_parts(shape, fields):
+    m, k = matrix_view(shape)
+    r = fields["r"]
+    if not 1 <= r <= min(m, k):
+        raise ValueError(f"the header field r (rank) must be in 1..min(m, k) = {min(m, k)}; got {r}")
+    return {"A": (_F32, m * r), "B": (_F32, r * k)}
 
 
 def _lowrank_dec(a, shape):
     m, k = matrix_view(shape)
     r = int(a["header"][-1])
-    return (a["A"].reshape(m, r) @ a["B"].reshape(r, k)).reshape(shape)
+    with np.errstate(over="ignore"):  # an overflow to inf is refused by decode
+        return (a["A"].reshape(m, r) @ a["B"].reshape(r, k)).reshape(shape)
 
 
-register("lowrank", Format(_lowrank_enc, _lowrank_dec, lossless=False, extra=("r",), parts=("A", "B")))
+register("lowrank", Format(_lowrank_enc, _lowrank_dec, lossless=False, extra=("r",), parts=("A", "B"),
+                           expected_parts=_lowrank_parts))

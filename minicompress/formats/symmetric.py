@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..nn._checks import check_bits, check_codes, check_scale, check_weights
+from ..nn._checks import check_bits, check_bool, check_codes, check_float_dtype, check_scale, check_weights
 
 __all__ = ["symmetric_qmax", "symmetric_scale", "stored_scale", "symmetric_quantize",
            "symmetric_dequantize", "symmetric_round_trip", "channel_view"]
@@ -73,6 +73,7 @@ def symmetric_scale(w, *, per_channel: bool = False):
     """The default scale: ``max|w|`` (per output channel if asked), 1.0 where that is 0,
     rounded to float32.  A float, or a (C_out,) float64 array holding float32 values."""
     w = check_weights(w)
+    per_channel = check_bool(per_channel, "per_channel")
     a = np.abs(w.astype(np.float64, copy=False))
     if per_channel:
         if w.ndim < 1:
@@ -92,6 +93,7 @@ def symmetric_scale(w, *, per_channel: bool = False):
 def stored_scale(scale, shape, *, per_channel: bool):
     """A given ``scale`` checked (> 0, finite; one per output channel, or one number that then
     serves every channel) and rounded to float32, as it is stored."""
+    per_channel = check_bool(per_channel, "per_channel")
     channels = shape[0] if per_channel else None
     if per_channel and not shape:
         raise ValueError("per_channel=True needs an array with an output-channel axis; got a scalar")
@@ -126,6 +128,7 @@ def symmetric_quantize(w, bits: int = 8, scale=None, *, per_channel: bool = Fals
     """
     w = check_weights(w)
     qmax = symmetric_qmax(bits)
+    per_channel = check_bool(per_channel, "per_channel")
     if scale is None:
         scale = symmetric_scale(w, per_channel=per_channel)
     else:
@@ -142,6 +145,7 @@ def symmetric_dequantize(q, scale, bits: int = 8, *, dtype=np.float32) -> np.nda
     returned it.
     """
     qmax = symmetric_qmax(bits)
+    dtype = check_float_dtype(dtype)
     q = check_codes(q, "q", -qmax, qmax)
     channels = q.shape[0] if q.ndim >= 1 else None
     scale = check_scale(scale, "scale", channels=channels if np.ndim(scale) else None)

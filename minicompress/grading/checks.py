@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from ..nn._checks import check_choice, check_float
+
 __all__ = ["Check", "Mistake", "Difference", "difference", "show"]
 
 #: dtype kinds that count as the same kind of number when a check does not ask for the exact dtype
@@ -51,6 +53,8 @@ def difference(expected, got, *, rtol: float = 1e-5, atol: float = 1e-6, dtype: 
     NaN equal to NaN) or equal (bools, integers); an expected int needs an int (not a float
     or a bool), an expected float any real number; None needs None.  Nothing is broadcast.
     """
+    rtol, atol = check_float(rtol, "rtol", low=0.0), check_float(atol, "atol", low=0.0)
+    check_choice(dtype, "dtype", ("kind", "exact"))
     at = f"{where}: " if where else ""
     if isinstance(expected, (tuple, list)):
         if not isinstance(got, (tuple, list)) or len(got) != len(expected):

@@ -31,6 +31,9 @@ def exercise_names() -> list[str]:
 
 def checks_for(exercise: str) -> list:
     """The checks of ``exercise`` (e.g. ``"ex01_pruning"``)."""
+    if not isinstance(exercise, str):
+        raise TypeError(f"exercise must be a string such as 'ex01_pruning'; got {exercise!r} "
+                        f"({type(exercise).__name__})")
     if exercise not in exercise_names():
         raise ValueError(f"no exercise named {exercise!r}; known exercises: {exercise_names()}")
     return importlib.import_module(f"minicompress.exercises.{exercise}").CHECKS
@@ -39,6 +42,8 @@ def checks_for(exercise: str) -> list:
 def exercise_for(path, exercise: str | None = None) -> str:
     """The exercise a file answers: ``exercise`` if given, else the one its name ends with
     (``ex01_pruning.py``, ``alice_ex01_pruning.py``, ``ex01_pruning-bob.py``...)."""
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"path must be a str or pathlib.Path; got {path!r} ({type(path).__name__})")
     if exercise is not None:
         checks_for(exercise)
         return exercise

@@ -13,19 +13,17 @@ from .layers import (
     break_even_rank,
     factorize_conv,
     factorize_linear,
-    factorized_num_params,
     rank_for_budget,
     tucker2_conv,
     weight_matrix,
 )
-from .svd import TruncatedSVD, rank_for_energy, svd, svd_flip, svd_truncate
+from .svd import rank_for_energy, svd, svd_flip, svd_truncate
 from .tensor import fold, khatri_rao, mode_dot, multi_mode_dot, unfold
-from .tucker import hooi, hosvd, tucker_error, tucker_to_tensor
+from .tucker import hooi, hosvd, tucker_to_tensor
 
 __all__ = [
-    "svd_truncate", "rank_for_energy", "factorize_linear", "factorize_conv",
-    "unfold", "fold", "mode_dot", "hosvd", "hooi", "tucker_to_tensor",
-    "cp_als", "cp_als_step", "cp_to_tensor", "tucker2_conv",
-    "rank_for_budget", "break_even_rank", "factorized_num_params", "weight_matrix",
-    "svd", "svd_flip", "TruncatedSVD", "multi_mode_dot", "khatri_rao", "tucker_error",
+    "svd_truncate", "rank_for_energy", "factorize_linear", "factorize_conv", "unfold", "fold",
+    "mode_dot", "hosvd", "hooi", "tucker_to_tensor", "cp_als", "cp_als_step", "cp_to_tensor",
+    "tucker2_conv", "rank_for_budget", "break_even_rank", "weight_matrix", "svd", "svd_flip",
+    "multi_mode_dot", "khatri_rao",
 ]

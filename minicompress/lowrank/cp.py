@@ -31,13 +31,13 @@ EXACT = 1e-12
 
 def _check_cp(weights, factors) -> tuple[np.ndarray, list[np.ndarray]]:
     factors = check_sequence(factors, "factors", "matrices")
-    factors = [check_array(A, f"factors[{k}]", ndim=2) for k, A in enumerate(factors)]
+    factors = [check_array(A, f"factors[{k}]", ndim=2, finite=True) for k, A in enumerate(factors)]
     if not factors:
         raise ValueError("factors is empty; a CP tensor needs at least one factor matrix")
     R = factors[0].shape[1]
     if any(A.shape[1] != R for A in factors):
         raise ValueError(f"every factor needs R columns; got shapes {[A.shape for A in factors]}")
-    weights = check_array(weights, "weights", ndim=1)
+    weights = check_array(weights, "weights", ndim=1, finite=True)
     if weights.shape != (R,):
         raise ValueError(f"weights must have shape ({R},), one per rank-one term; got {weights.shape}")
     return weights, factors
@@ -107,6 +107,7 @@ def cp_als_step(T, factors, mode: int) -> np.ndarray:
     """
     T = check_array(T, "T", finite=True).astype(np.float64)
     mode = check_int(mode, "mode", low=0, high=T.ndim - 1)
+    factors = check_sequence(factors, "factors", "matrices")
     if T.ndim < 2 or len(factors) != T.ndim:
         raise ValueError(f"factors must hold one matrix per axis of T (shape {T.shape}); got {len(factors)}")
     factors = [check_array(A, f"factors[{k}]", ndim=2).astype(np.float64) for k, A in enumerate(factors)]

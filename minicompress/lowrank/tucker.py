@@ -95,9 +95,9 @@ def tucker_to_tensor(core, factors, modes=None) -> np.ndarray:
     -------
     (I_0, ..., I_{N-1}) array
     """
-    core = check_array(core, "core")
+    core = check_array(core, "core", finite=True)
     factors = check_sequence(factors, "factors", "matrices")
-    factors = [check_array(U, f"factors[{k}]", ndim=2) for k, U in enumerate(factors)]
+    factors = [check_array(U, f"factors[{k}]", ndim=2, finite=True) for k, U in enumerate(factors)]
     modes = list(range(len(factors))) if modes is None else check_sequence(modes, "modes", "ints")
     if len(modes) != len(factors) or len(factors) > core.ndim:
         raise ValueError(f"core of shape {core.shape} with {len(factors)} factors for modes {modes}: "

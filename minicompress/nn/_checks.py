@@ -12,7 +12,9 @@ import numpy as np
 
 __all__ = ["as_array", "check_array", "check_int", "check_float", "check_finite", "check_rng", "check_bool",
            "check_float_dtype", "check_callable", "check_choice", "check_ndarray",
-           "check_same_shape", "check_parameter_value", "check_sequence", "check_weights", "check_bits",
+           "check_same_shape", "check_parameter_value", "check_sequence", "check_names", "check_types",
+           "check_dict", "check_str", "check_shape", "check_pair", "check_int_vector",
+           "described", "check_weights", "check_bits",
            "check_scale", "check_codes", "check_qrange", "check_zero_point", "smallest_int_dtype"]
 
 
@@ -22,6 +24,12 @@ def _describe(value) -> str:
     if len(text) > 60:
         text = text[:57] + "..."
     return f"{text} ({type(value).__name__})"
+
+
+def described(value, arr: np.ndarray) -> str:
+    """How a message quotes an array argument: ``dtype ...`` if the caller passed an array,
+    else the value itself (``None (NoneType)``, ``'abc' (str)``)."""
+    return f"dtype {arr.dtype}" if isinstance(value, np.ndarray) else _describe(value)
 
 
 def as_array(x, name: str) -> np.ndarray:
@@ -175,6 +183,63 @@ def check_sequence(value, name: str, what: str = "items") -> list:
     return list(value)
 
 
+def check_names(value, name: str, what: str = "parameter names such as ('weight',)") -> tuple:
+    """A non-empty list or tuple of strings (a lone string is refused: it would be iterated
+    letter by letter), returned as a tuple."""
+    if not isinstance(value, (list, tuple)) or not value or not all(isinstance(v, str) for v in value):
+        raise TypeError(f"{name} must be a non-empty tuple of {what}; got {_describe(value)}")
+    return tuple(value)
+
+
+def check_types(value, name: str = "layer_types") -> tuple:
+    """A non-empty tuple (or list) of classes, e.g. ``(Linear, Conv2d)``."""
+    if isinstance(value, type):
+        value = (value,)
+    if not isinstance(value, (list, tuple)) or not value or not all(isinstance(t, type) for t in value):
+        raise TypeError(f"{name} must be a tuple of layer classes such as (Linear, Conv2d); got "
+                        f"{_describe(value)}")
+    return tuple(value)
+
+
+def check_dict(value, name: str, what: str = "name -> value", *, empty: bool = True) -> dict:
+    """A dict (of ``what``); non-empty unless ``empty``."""
+    if not isinstance(value, dict) or (not empty and not value):
+        kind = "a dict" if empty else "a non-empty dict"
+        raise TypeError(f"{name} must be {kind} {what}; got {_describe(value)}")
+    return value
+
+
+def check_str(value, name: str, what: str = "a name") -> str:
+    """A string (a layer name, a label): anything else is a ``TypeError``."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string ({what}); got {_describe(value)}")
+    return value
+
+
+def check_pair(value, name: str, what: str = "(X, y)") -> tuple:
+    """A pair (a 2-tuple or 2-list), such as ``data=(X, y)``, returned as a tuple."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise TypeError(f"{name} must be a pair {what}; got {_describe(value)}")
+    return tuple(value)
+
+
+def check_int_vector(x, name: str, what: str = "") -> np.ndarray:
+    """A 1-D integer array (symbols, counts, positions, code lengths), returned as it is."""
+    given, arr = x, as_array(x, name)
+    if arr.dtype.kind not in "iu" or arr.ndim != 1:
+        raise TypeError(f"{name} must be a 1-D integer array{f' ({what})' if what else ''}; got "
+                        f"{described(given, arr)}, shape {arr.shape}")
+    return arr
+
+
+def check_shape(value, name: str = "shape") -> tuple:
+    """A shape: a tuple (or list) of integers >= 0, returned as a tuple of ints."""
+    if not isinstance(value, (tuple, list)) or not all(
+            isinstance(d, numbers.Integral) and not isinstance(d, bool) and d >= 0 for d in value):
+        raise TypeError(f"{name} must be a tuple of integers >= 0, such as x.shape; got {_describe(value)}")
+    return tuple(int(d) for d in value)
+
+
 def check_ndarray(x, name: str, *, min_ndim: int = 0) -> np.ndarray:
     """A numpy array (not a list or a scalar, which would be indexed wrongly) of numbers
     with at least ``min_ndim`` axes; returned as it is, with its own dtype."""
@@ -253,12 +318,14 @@ def check_scale(scale, name: str = "scale", *, channels: int | None = None):
         if isinstance(scale, (np.ndarray, np.generic)):
             scale = scale.item()
         return check_float(scale, name, low=0.0, low_open=True)
+    given = scale
     arr = check_array(scale, name, ndim=1).astype(np.float64)
     if channels is None:
-        raise ValueError(f"{name} must be a single number here; got an array of shape {arr.shape}")
+        raise ValueError(f"{name} must be a single number here; got {_describe(given)}, shape {arr.shape}")
     if arr.shape != (channels,):
         raise ValueError(
-            f"{name} must hold one value per output channel, shape ({channels},); got {arr.shape}"
+            f"{name} must hold one value per output channel, shape ({channels},); got shape {arr.shape}: "
+            f"{_describe(given)}"
         )
     bad = ~(np.isfinite(arr) & (arr > 0))
     if bad.any():
@@ -269,9 +336,9 @@ def check_scale(scale, name: str = "scale", *, channels: int | None = None):
 
 def check_codes(q, name: str, qmin: int, qmax: int) -> np.ndarray:
     """An integer array whose values all lie in ``[qmin, qmax]``."""
-    q = np.asarray(q)
+    given, q = q, as_array(q, name)
     if q.dtype.kind not in "iu":
-        raise TypeError(f"{name} must be an integer array of codes; got dtype {q.dtype}")
+        raise TypeError(f"{name} must be an integer array of codes; got {described(given, q)}")
     if q.size and (q.min() < qmin or q.max() > qmax):
         raise ValueError(
             f"{name} must lie in [{qmin}, {qmax}]; got values from {q.min()} to {q.max()}"

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_array, check_array, check_int
+from ._checks import as_array, check_array, check_int, described
 from .im2col import _patches, _patches_adjoint, check_rank, col2im, im2col, im2col_t, output_size
 
 __all__ = [
@@ -201,24 +201,44 @@ def max_pool2d_backward(dout: np.ndarray, cache) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- losses
+def _check_logits(z, axis):
+    """Real logits with no NaN and no +inf; -inf is a logit of weight exactly 0 (a masked
+    class, as a tempered softmax at a tiny T gives), but every row needs a finite maximum."""
+    z = check_array(z, "z")
+    if z.ndim == 0:
+        raise ValueError(f"z must have at least one axis; got a scalar {z!r}")
+    axis = check_int(axis, "axis", low=-z.ndim, high=z.ndim - 1)
+    bad = np.isnan(z) | (z == np.inf)
+    if bad.any():
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"z contains {int(bad.sum())} NaN or +inf value(s), the first at index {first}")
+    if z.size and not np.isfinite(z.max(axis=axis)).all():
+        raise ValueError("z has a row whose every logit is -inf: its softmax is undefined")
+    return z, axis
+
+
 def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
-    """softmax(z)_i = exp(z_i - max z) / sum_j exp(z_j - max z): stable for any magnitude."""
+    """softmax(z)_i = exp(z_i - max z) / sum_j exp(z_j - max z): stable for any magnitude.
+    ``z``: no NaN or +inf; a -inf logit gets probability exactly 0."""
+    z, axis = _check_logits(z, axis)
     e = np.exp(z - z.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
 
 
 def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
-    """log softmax(z)_i = (z_i - m) - log sum_j exp(z_j - m), m = max z: never overflows."""
+    """log softmax(z)_i = (z_i - m) - log sum_j exp(z_j - m), m = max z: never overflows.
+    ``z``: no NaN or +inf (a -inf logit gives -inf)."""
+    z, axis = _check_logits(z, axis)
     shifted = z - z.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 def check_labels(labels, N: int, C: int, *, name: str = "labels") -> np.ndarray:
     """Validate integer class labels: shape (N,), integer dtype, values in [0, C)."""
-    labels = as_array(labels, name)
+    given, labels = labels, as_array(labels, name)
     if labels.dtype.kind not in "iu":
         raise TypeError(
-            f"{name} must be integer class indices; got dtype {labels.dtype}. "
+            f"{name} must be integer class indices; got {described(given, labels)}. "
             f"Convert with {name}.astype(int) if they are whole numbers."
         )
     if labels.shape != (N,):
@@ -246,7 +266,7 @@ def cross_entropy(logits: np.ndarray, labels: np.ndarray):
     loss : float
     dlogits : (N, C) array, same dtype as logits
     """
-    logits = check_array(logits, "logits", ndim=2)
+    logits = check_array(logits, "logits", ndim=2, finite=True)
     N, C = logits.shape
     labels = check_labels(labels, N, C)
     if N == 0:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_int, check_rng
+from ._checks import check_bool, check_int, check_rng, check_sequence
 from .layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
 
 __all__ = ["ConvNet", "LeNet300_100", "LeNet5", "MLP"]
@@ -43,17 +43,20 @@ class MLP(Sequential):
 
     Layers are named ``fc1, fc2, ...`` and ``relu1, relu2, ...``; a Flatten in front lets it
     take (N, 1, 28, 28) images directly.  ``MLP([784, 300, 100, 10])`` is LeNet-300-100.
+    ``relu=False`` leaves the ReLUs out: an XNOR network (``quantize.prepare_xnor``) takes
+    the sign of every layer's input, which is its nonlinearity.
     """
 
-    def __init__(self, sizes, *, rng=0, dtype=np.float32):
-        sizes = [check_int(s, "sizes[i]", low=1) for s in sizes]
+    def __init__(self, sizes, *, rng=0, dtype=np.float32, relu: bool = True):
+        sizes = [check_int(s, "sizes[i]", low=1) for s in check_sequence(sizes, "sizes", "layer widths")]
         if len(sizes) < 2:
             raise ValueError(f"sizes needs at least an input and an output size; got {sizes}")
         rng = check_rng(rng)
+        relu = check_bool(relu, "relu")
         layers = {"flatten": Flatten()}
         for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
             layers[f"fc{i}"] = Linear(a, b, rng=rng, dtype=dtype)
-            if i < len(sizes) - 1:
+            if relu and i < len(sizes) - 1:
                 layers[f"relu{i}"] = ReLU()
         super().__init__(**layers)
         self.sizes = sizes

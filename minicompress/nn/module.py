@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ._checks import _describe, check_parameter_value
+from ._checks import _describe, check_float_dtype, check_parameter_value
 
 __all__ = ["Module", "check_module"]
 
@@ -125,11 +125,25 @@ class Module:
             p[...] = staged[name]
 
     def to(self, dtype) -> Module:
-        """Cast every parameter and gradient to ``dtype`` (e.g. np.float64 for gradcheck)."""
+        """Cast every parameter and gradient to the floating ``dtype`` (e.g. np.float64 for
+        gradcheck).  An integer dtype (which would truncate every weight) is a TypeError, a
+        finite parameter beyond the new dtype's range (inf once cast) a ValueError, and then
+        nothing is cast."""
+        dtype = check_float_dtype(dtype)
+        cast = {}
+        for name, mod in self.named_modules():
+            for which, d in (("params", mod.params), ("grads", mod.grads)):
+                for k, v in d.items():
+                    key = f"{name}.{k}" if name else k
+                    with np.errstate(over="ignore"):
+                        cast[id(d), k] = c = v.astype(dtype)
+                    if which == "params" and not np.array_equal(np.isfinite(c), np.isfinite(v)):
+                        raise ValueError(f"parameter {key!r} holds values beyond the {dtype} range "
+                                         f"(+-{np.finfo(dtype).max:.3g}); it cannot be cast to {dtype}")
         for _, mod in self.named_modules():
             for d in (mod.params, mod.grads):
                 for k in d:
-                    d[k] = d[k].astype(dtype)
+                    d[k] = cast[id(d), k]
         return self
 
     def __repr__(self) -> str:

@@ -7,7 +7,7 @@ import copy
 
 import numpy as np
 
-from .module import Module
+from .module import Module, check_module
 
 __all__ = ["Sequential", "replace_layers"]
 
@@ -145,8 +145,7 @@ def replace_layers(model: Module, types: tuple, make) -> Module:
     a bare layer of ``types`` is itself replaced.  The model transforms of the techniques
     (``quantize_weights``, ``to_sparse``, ``prepare_qat``, ...) are this walk.
     """
-    if not isinstance(model, Module):
-        raise TypeError(f"model must be a minicompress Module; got {type(model).__name__}")
+    check_module(model)
     model = copy.deepcopy(model)
     if isinstance(model, types):
         return make(model)

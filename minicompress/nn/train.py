@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from ._checks import check_bool, check_callable, check_int, check_ndarray, check_rng
+from ._checks import check_bool, check_callable, check_finite, check_int, check_ndarray, check_rng
 from .functional import check_labels, cross_entropy
 from .module import check_module
 
@@ -44,6 +44,7 @@ def predict(model, X: np.ndarray, batch_size: int = 500) -> np.ndarray:
     batch_size = check_int(batch_size, "batch_size", low=1)
     if len(X) == 0:
         raise ValueError("X is empty; predict needs at least one example")
+    check_finite(X, "X")
     outs = [model(X[i : i + batch_size]) for i in range(0, len(X), batch_size)]
     return np.concatenate(outs)
 

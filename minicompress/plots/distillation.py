@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.ticker import NullFormatter
 
-from .style import new_figure, save_figure
+from .style import legend_below, new_figure, save_figure
 
 __all__ = ["plot_temperature_sweep", "plot_soft_targets"]
 
 
 def plot_temperature_sweep(temperatures, alphas, mean, spread, path, *, alone=None, teacher=None,
-                           n_seeds=None):
+                           n_seeds=None, mark=None):
     """Student test accuracy against the temperature T, one line per alpha, with error bars.
 
     Parameters
@@ -43,11 +43,11 @@ def plot_temperature_sweep(temperatures, alphas, mean, spread, path, *, alone=No
     ax.set_xticks(T)
     ax.set_xticklabels([f"{t:g}" for t in T])
     ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.legend(fontsize=8)
-    return save_figure(fig, path)
+    legend_below(fig, ax, ncol=2)
+    return save_figure(fig, path, mark=mark)
 
 
-def plot_soft_targets(probs, temperatures, path, *, label=None, image=None):
+def plot_soft_targets(probs, temperatures, path, *, label=None, image=None, mark=None):
     """The teacher's softmax(z / T) for one input at several temperatures, as grouped bars.
 
     Parameters
@@ -61,7 +61,7 @@ def plot_soft_targets(probs, temperatures, path, *, label=None, image=None):
     probs = np.asarray(probs, dtype=float)
     K, C = probs.shape
     title = "Teacher's soft targets softmax(z / T)" + ("" if label is None else f" for a digit {label}")
-    fig, axes = new_figure(title, "class", "probability", ncols=1 if image is None else 2,
+    fig, axes = new_figure(title, "class (digit)", "probability", ncols=1 if image is None else 2,
                            size=(6.4, 4.2))
     ax = axes if image is None else axes[0]
     width = 0.8 / K
@@ -73,11 +73,11 @@ def plot_soft_targets(probs, temperatures, path, *, label=None, image=None):
     floor = max(probs.min(), 1e-9) / 2  # bars below 1e-9 are cut off at the bottom
     ax.set_ylim(floor, 2.0)
     ax.set_ylabel("probability (log scale)")
-    ax.legend(fontsize=8, loc="lower right", ncols=2)
     if image is not None:
         axes[1].imshow(image, cmap="gray_r")
         axes[1].set_title("the input")
         axes[1].set_xlabel("pixel column")
         axes[1].set_ylabel("pixel row")
         axes[1].grid(False)
-    return save_figure(fig, path)
+    legend_below(fig, axes, ncol=K + 1)
+    return save_figure(fig, path, mark=mark)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.ticker import FuncFormatter
 
-from .style import new_figure, save_figure
+from .style import legend_below, new_figure, save_figure
 
 __all__ = ["plot_sparse_speedup"]
 
@@ -15,7 +15,7 @@ def _minor_label(value, _pos) -> str:
     return f"{value:g}x" if f"{value:.0e}"[0] in "235" else ""
 
 
-def plot_sparse_speedup(sparsities, speedups: dict, path, *, panels: dict | None = None):
+def plot_sparse_speedup(sparsities, speedups: dict, path, *, panels: dict | None = None, mark=None):
     """Speedup of the CSR kernel over the dense GEMM (dense time / sparse time) against
     sparsity, one line per batch size, on a log axis with the break-even line at 1.
 
@@ -27,7 +27,7 @@ def plot_sparse_speedup(sparsities, speedups: dict, path, *, panels: dict | None
     titles = list(speedups)
     fig, axes = new_figure(
         "Sparse (CSR, scipy) vs dense (BLAS) forward pass", "weight sparsity (%)",
-        "speedup = dense time / sparse time", ncols=len(titles),
+        "speedup = dense time / sparse time (x)", ncols=len(titles),
     )
     axes = np.atleast_1d(axes)
     for ax, title in zip(axes, titles):
@@ -38,9 +38,9 @@ def plot_sparse_speedup(sparsities, speedups: dict, path, *, panels: dict | None
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}x"))
         ax.yaxis.set_minor_formatter(FuncFormatter(_minor_label))
         ax.set_xlabel("weight sparsity (%)")
-        ax.set_ylabel("speedup = dense time / sparse time")
+        ax.set_ylabel("speedup = dense time / sparse time (x)")
         sub = (panels or {}).get(title)
         ax.set_title(title if sub is None else f"{title}\n{sub}", fontsize=9)
-        ax.legend(fontsize=8)
     fig.suptitle("Sparse (CSR, scipy) vs dense (BLAS) forward pass: above 1 sparse is faster")
-    return save_figure(fig, path)
+    legend_below(fig, axes, ncol=4)
+    return save_figure(fig, path, mark=mark)

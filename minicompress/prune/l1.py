@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..nn._checks import check_array, check_float
+from ..nn._checks import check_array, check_float, check_names
 from .masks import select_parameters
 
 __all__ = ["l1_penalty", "L1Penalty", "soft_threshold", "ProximalL1"]
@@ -58,7 +58,7 @@ class L1Penalty:
 
     def __init__(self, lam: float, *, include=("weight",)):
         self.lam = check_float(lam, "lam", low=0.0)
-        self.include = include
+        self.include = check_names(include, "include")
 
     def value(self, model) -> float:
         return l1_penalty(model, self.lam, include=self.include)[0]
@@ -105,7 +105,7 @@ class ProximalL1:
     def __init__(self, lam: float, lr: float, *, include=("weight",)):
         self.lam = check_float(lam, "lam", low=0.0)
         self.lr = check_float(lr, "lr", low=0.0, low_open=True)
-        self.include = include
+        self.include = check_names(include, "include")
 
     def after_step(self, model) -> None:
         for p in select_parameters(model, self.include).values():

@@ -157,8 +157,8 @@ def text_snippet_prune(w: np.ndarray, ratio: float = 0.5) -> np.ndarray:
     RuntimeError
         for k < 1, as ``torch.kthvalue`` does ("selected number k out of range").
     """
-    w = np.array(w, dtype=float)
-    k = int(w.size * ratio)
+    w = np.array(check_array(w, "w", finite=True), dtype=float)
+    k = int(w.size * check_float(ratio, "ratio"))
     if not 1 <= k <= w.size:
         raise RuntimeError(f"kthvalue(): selected number k out of range (k = {k}, n = {w.size})")
     threshold = np.sort(np.abs(w).reshape(-1))[k - 1]

@@ -15,8 +15,17 @@ from __future__ import annotations
 import numpy as np
 
 from ..nn import functional as F
-from ..nn._checks import check_array, check_float, check_int
+from ..nn._checks import (
+    as_array,
+    check_array,
+    check_choice,
+    check_float,
+    check_int,
+    check_str,
+    described,
+)
 from ..nn.layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
+from ..nn.module import check_module
 
 __all__ = ["loss_gradients", "taylor_saliency", "hessian_diagonal", "obd_saliency"]
 
@@ -34,8 +43,11 @@ def _same_shape(w, g, names=("w", "g")):
 
 def _check_data(X, y):
     X = check_array(X, "X", finite=True)
-    y = np.asarray(y)
-    if len(X) == 0 or len(X) != len(y):
+    given, y = y, as_array(y, "y")
+    if y.dtype.kind not in "iu" or y.ndim != 1:
+        raise TypeError(f"y must be a 1-D array of integer class labels; got {described(given, y)}, "
+                        f"shape {y.shape}")
+    if X.ndim == 0 or len(X) == 0 or len(X) != len(y):
         raise ValueError(f"X and y must be non-empty and of the same length; got {len(X)} and {len(y)}")
     return X, y
 
@@ -46,6 +58,7 @@ def loss_gradients(model, X, y, *, batch_size: int = 500) -> dict[str, np.ndarra
     Computed in batches with the written-out backward; the model's own ``grads`` are left as
     they were (saved and restored).
     """
+    check_module(model)
     X, y = _check_data(X, y)
     batch_size = check_int(batch_size, "batch_size", low=1)
     saved = {n: g.copy() for n, g in model.named_gradients()}
@@ -234,15 +247,16 @@ def hessian_diagonal(model, X, y, layer: str, *, param: str = "weight", method: 
     use the ReLU convention that the gradient at 0 is 0.  LeCun et al. (1990) back-propagate
     an approximate diagonal; here it is exact, since these layers are small enough.
     """
+    check_module(model)
     X, y = _check_data(X, y)
-    if param not in ("weight", "bias"):
-        raise ValueError(f"param must be 'weight' or 'bias'; got {param!r}")
+    check_str(layer, "layer", "a top-level layer name such as 'fc2'")
+    check_choice(param, "param", ("weight", "bias"))
+    check_choice(method, "method", ("gauss-newton", "finite-difference"))
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    h = check_float(h, "h", low=0, low_open=True)
     _, target, _ = _split(model, layer)
     if param not in target.params:
         raise ValueError(f"layer {layer!r} has no {param!r} parameter")
     if method == "gauss-newton":
-        return _gauss_newton_diagonal(model, X, layer, param, check_int(batch_size, "batch_size", low=1))
-    if method == "finite-difference":
-        h = check_float(h, "h", low=0, low_open=True)
-        return _finite_difference_diagonal(model, X, y, layer, param, h)
-    raise ValueError(f"method must be 'gauss-newton' or 'finite-difference'; got {method!r}")
+        return _gauss_newton_diagonal(model, X, layer, param, batch_size)
+    return _finite_difference_diagonal(model, X, y, layer, param, h)

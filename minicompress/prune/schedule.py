@@ -9,7 +9,7 @@ The cube prunes fast while there are many redundant weights and slowly near the 
 from __future__ import annotations
 
 from ..nn import SGD, evaluate, fit
-from ..nn._checks import check_float, check_int, check_rng
+from ..nn._checks import check_choice, check_float, check_int, check_names, check_rng
 from ..nn.train import check_fit_arguments
 from .masks import MaskHook, apply_masks, prune_model
 
@@ -70,7 +70,8 @@ class GradualPruning:
                  scope: str = "layer", include=("weight",)):
         self.schedule = dict(s_i=s_i, s_f=s_f, t0=t0, n=n, dt=dt)
         gradual_sparsity(0, **self.schedule)  # validate now, not at the first step
-        self.scope, self.include = scope, include
+        self.scope = check_choice(scope, "scope", ("layer", "global"))
+        self.include = check_names(include, "include")
         self.step, self.masks = 0, None
 
     def after_backward(self, model) -> None:

@@ -15,7 +15,7 @@ import copy
 
 import numpy as np
 
-from ..nn._checks import check_array, check_int
+from ..nn._checks import as_array, check_array, check_int, check_str, described
 from ..nn.layers import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
 
 __all__ = ["filter_l1_norms", "prune_filters", "filter_masks"]
@@ -36,6 +36,7 @@ def _conv_and_next(model, layer_name):
     if not isinstance(model, Sequential):
         raise TypeError(f"model must be a Sequential; got {type(model).__name__}")
     children = model.children()
+    check_str(layer_name, "layer_name", "a top-level Conv2d name such as 'conv1'")
     if layer_name not in children:
         raise ValueError(f"layer_name {layer_name!r} does not exist; the model's layers are {list(children)}")
     conv = children[layer_name]
@@ -135,10 +136,10 @@ def filter_masks(model, layer_name: str, kept) -> dict[str, np.ndarray]:
     """Keep-masks that zero every filter (weight and bias) of ``layer_name`` not in ``kept``:
     the same pruning as :func:`prune_filters`, as masks on the unchanged tensors."""
     conv, _, _, _ = _conv_and_next(model, layer_name)
-    kept = np.asarray(kept)
+    given, kept = kept, as_array(kept, "kept")
     if kept.ndim != 1 or (kept.size and kept.dtype.kind not in "iu"):
         raise TypeError(f"kept must be a 1-D array of integer filter indices (as prune_filters returns); "
-                        f"got dtype {kept.dtype}, shape {kept.shape}")
+                        f"got {described(given, kept)}, shape {kept.shape}")
     if kept.size and (kept.min() < 0 or kept.max() >= conv.out_channels):
         raise ValueError(f"kept must hold filter indices in [0, {conv.out_channels}) for {layer_name!r}; "
                          f"got values from {kept.min()} to {kept.max()}")

@@ -40,11 +40,12 @@ from ..nn._checks import (
     smallest_int_dtype,
 )
 from ..nn._scaling import pow2_scale
+from .histogram import entropy_threshold
 
 __all__ = ["QParams", "integer_range", "affine_params", "quantize_affine", "dequantize_affine",
            "fake_quantize_affine", "calibrate", "CALIBRATION_METHODS"]
 
-CALIBRATION_METHODS = ("minmax", "percentile", "mse")
+CALIBRATION_METHODS = ("minmax", "percentile", "mse", "entropy")
 
 #: calibrate(method="mse") searches on at most this many values (an even stride through x).
 MSE_SAMPLE = 2**18
@@ -174,7 +175,10 @@ def calibrate(x, method: str = "minmax", *, bits: int = 8, signed: bool = False,
     method : ``"minmax"``: ``[min x, max x]``;  ``"percentile"``: ``[P_(100-p), P_p]`` of x
         (outliers are clipped);  ``"mse"``: the range ``a * [min x, max x]``,
         ``a in {1, (n-1)/n, ..., 1/n}``, that minimises the mean squared round-trip error
-        (searched on an even stride of at most 2**18 values; ties go to the wider range)
+        (searched on an even stride of at most 2**18 values; ties go to the wider range);
+        ``"entropy"``: TensorRT's KL-divergence threshold T on |x|
+        (:func:`~.histogram.entropy_threshold`, with as many levels as codes cover one sign
+        of the data), range ``[max(min x, -T), min(max x, T)]``
     bits, signed : the integer range, e.g. 8 bits unsigned = [0, 255]
     percentile : p for ``"percentile"``, in (50, 100]
     n_grid : number of candidate ranges for ``"mse"``
@@ -202,6 +206,11 @@ def calibrate(x, method: str = "minmax", *, bits: int = 8, signed: bool = False,
     if method == "percentile":
         lo, hi = 2.0 * np.percentile(0.5 * v, [100.0 - p, p])
         return affine_params(float(lo), float(hi), bits=bits, signed=signed)
+    if method == "entropy":
+        qmin, qmax = integer_range(bits, signed)
+        levels = qmax - qmin + 1 if (v.min() >= 0 or v.max() <= 0) else (qmax - qmin + 1) // 2
+        T = entropy_threshold(v, levels)
+        return affine_params(max(float(v.min()), -T), min(float(v.max()), T), bits=bits, signed=signed)
     if v.size > MSE_SAMPLE:
         v = v[:: -(-v.size // MSE_SAMPLE)]
     lo, hi = min(float(v.min()), 0.0), max(float(v.max()), 0.0)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..nn._checks import check_weights
+from ..nn._checks import check_bool, check_weights
 
 __all__ = ["binarize", "binary_scale", "binarize_scaled"]
 
@@ -45,7 +45,7 @@ def binarize(w) -> np.ndarray:
 
 def _channel_mean_abs(w: np.ndarray, per_channel: bool):
     a = np.abs(w)
-    if not per_channel or w.ndim < 2:
+    if not check_bool(per_channel, "per_channel") or w.ndim < 2:
         return a.mean(dtype=np.float64)
     return a.reshape(w.shape[0], -1).mean(axis=1, dtype=np.float64)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..nn._checks import as_array, check_array, check_zero_point
+from ..nn._checks import as_array, check_array, check_zero_point, described
 from .kernels import check_int8_matrix, int_matmul
 
 __all__ = ["quantize_multiplier", "multiply_by_quantized_multiplier", "zero_point_matmul"]
@@ -92,9 +92,9 @@ def multiply_by_quantized_multiplier(acc, M0, n) -> np.ndarray:
     gemmlowp split it in two 32-bit steps (SaturatingRoundingDoublingHighMul, then
     RoundingDivideByPOT), which can differ from this by one in rare double-rounding cases.
     """
-    acc = as_array(acc, "acc")
+    given, acc = acc, as_array(acc, "acc")
     if acc.dtype.kind not in "iu":
-        raise TypeError(f"acc must be an integer array (int32 accumulators); got dtype {acc.dtype}")
+        raise TypeError(f"acc must be an integer array (int32 accumulators); got {described(given, acc)}")
     if acc.size and np.abs(acc.astype(np.int64)).max() >= 2**31:
         raise ValueError("acc must fit int32 (|acc| < 2**31)")
     channels = acc.shape[-1] if acc.ndim else None

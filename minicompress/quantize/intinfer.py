@@ -10,8 +10,13 @@ text, with a representative dataset), written out in NumPy:
 * requantization: ``q_out = clamp(Z_out + M0 * acc / 2**n)`` with the fixed-point
   multiplier of :mod:`.fixedpoint`; a ReLU that follows a layer is fused into the clamp
   (its lower end is the code of the real 0), max pooling runs on the codes directly (a
-  monotone map commutes with max);
+  monotone map commutes with max) -- or, right after an integer layer, on its int32
+  accumulators before requantization (the same codes, a quarter of the work);
 * only the network's input (quantize) and its logits (dequantize) touch floats.
+
+Speed: the exact integer sums are float GEMMs (:mod:`.kernels`) on the centred codes
+``q - Z_in``, through the float convolution's own im2col, so the ConvNet runs at about 1.4x
+the float model's time at batch 256 (``benchmarks/bench_intinfer.py``).
 
 The integer layers belong to the one family of stored-weight layers
 (:class:`~minicompress.formats.StoredLayer`): each stores the ``"int8_channel"`` encoding of
@@ -29,9 +34,18 @@ import numpy as np
 from ..formats import Encoded, StoredLayer, encode
 from ..formats.codes import int_codes
 from ..nn import functional as F
+from ..nn._checks import check_array, check_choice
 from ..nn.layers import Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential
-from .affine import QParams, calibrate, dequantize_affine, fake_quantize_affine, quantize_affine
-from .fixedpoint import multiply_by_quantized_multiplier, quantize_multiplier, zero_point_matmul
+from .affine import (
+    CALIBRATION_METHODS,
+    QParams,
+    calibrate,
+    dequantize_affine,
+    fake_quantize_affine,
+    quantize_affine,
+)
+from .fixedpoint import multiply_by_quantized_multiplier, quantize_multiplier
+from .kernels import exact_float_dtype
 
 __all__ = ["QuantizeInput", "IntLinear", "IntConv2d", "IntMaxPool2d", "IntReLU", "Dequantize",
            "IntegerModel", "integer_only"]
@@ -71,7 +85,13 @@ class QuantizeInput(_Calibrated):
 
 
 class _IntAffine(StoredLayer):
-    """Shared by IntLinear and IntConv2d: int8 weights, int32 bias, fixed-point requantize."""
+    """Shared by IntLinear and IntConv2d: int8 weights, int32 bias, fixed-point requantize.
+
+    ``forward(q) = requantize(accumulate(q))``: :meth:`accumulate` computes the exact integer
+    sums ``sum_k (q_x - Z_x) q_w`` through float BLAS (every product and partial sum is an
+    integer below 2**24, float32, or 2**53, float64, so no operation rounds: see
+    :mod:`.kernels`), and :meth:`requantize` adds the int32 bias and applies ``M0 2**-n``.
+    """
 
     def __init__(self, layer, in_qp: QParams, out_qp: QParams, relu: bool, **geometry):
         self.in_qp, self.out_qp, self.relu = in_qp, out_qp, bool(relu)
@@ -98,6 +118,14 @@ class _IntAffine(StoredLayer):
         self.lo = max(self.out_qp.qmin, self.z_out) if self.relu else self.out_qp.qmin
         self.dtype = quantize_affine(np.zeros(1), *self.out_qp).dtype
         self._bias = None
+        # the GEMM type: |q_x - Z_x| <= qmax - qmin (255) and |q_w| <= 127, K terms
+        K = int(np.prod(self.q_w.shape[1:]))
+        wmax, span = int(np.abs(self.q_w.astype(np.int16)).max()), self.in_qp.qmax - self.in_qp.qmin
+        self._ft = exact_float_dtype(K, span, wmax)
+        if self._ft is None or K * span * wmax + int(np.abs(self.q_b.astype(np.int64)).max()) >= 2**31:
+            raise ValueError(f"{type(self).__name__}: K = {K} terms of 8-bit codes can overflow the int32 "
+                             f"accumulator; split the layer")
+        self._w = self.q_w.astype(self._ft)
 
     def nonzero_weights(self) -> int:
         return int(np.count_nonzero(self.q_w))
@@ -105,9 +133,20 @@ class _IntAffine(StoredLayer):
     def parameter_counts(self) -> tuple[int, int]:
         return self.q_w.size + self.q_b.size, self.nonzero_weights() + int(np.count_nonzero(self.q_b))
 
-    def _requantize(self, acc):
-        q = self.z_out + multiply_by_quantized_multiplier(acc, self.M0, self.n)
-        return np.clip(q, self.lo, self.out_qp.qmax).astype(self.dtype)
+    def _centered(self, q):
+        """``q_x - Z_x`` in the exact GEMM type (the real 0 becomes 0, so zero padding is right)."""
+        return q.astype(self._ft) - self._ft(self.z_in)
+
+    def requantize(self, acc):
+        """``clamp(Z_out + round(M0 (acc + q_b) / 2**n), lo, qmax)`` per output channel (axis 1),
+        from the exact float accumulators of :meth:`accumulate`; codes of the output dtype."""
+        last = np.moveaxis(acc, 1, -1)  # a view with the channels last, as the multiplier wants
+        total = last.astype(np.int64) + self.q_b
+        q = self.z_out + multiply_by_quantized_multiplier(total, self.M0, self.n)
+        return np.moveaxis(np.clip(q, self.lo, self.out_qp.qmax).astype(self.dtype), -1, 1)
+
+    def forward(self, q):
+        return self.requantize(self.accumulate(q))
 
     def _fake_quant_out(self, y):
         S, Z = self.out_qp.scale, self.z_out
@@ -126,9 +165,9 @@ class IntLinear(_IntAffine):
     def __init__(self, layer: Linear, in_qp: QParams, out_qp: QParams, relu: bool = False):
         super().__init__(layer, in_qp, out_qp, relu)
 
-    def forward(self, q):
-        acc = zero_point_matmul(q, self.z_in, self.q_w) + self.q_b
-        return self._requantize(acc)
+    def accumulate(self, q):
+        """(N, in) codes -> (N, out) exact ``sum_k (q_x - Z_x) q_w`` (float, integer-valued)."""
+        return self._centered(q) @ self._w.T
 
     def simulate(self, x):
         w = self.s_w[:, None] * self.q_w
@@ -137,9 +176,10 @@ class IntLinear(_IntAffine):
 
 
 class IntConv2d(_IntAffine):
-    """codes (N, C, H, W) -> codes (N, C_out, H', W'): im2col on codes, one integer GEMM.
+    """codes (N, C, H, W) -> codes (N, C_out, H', W'): one exact GEMM on the centred codes.
 
-    Zero padding pads with the code Z_in (the real 0), not with the code 0.
+    Zero padding pads with the code Z_in (the real 0), not with the code 0: the codes are
+    centred first (``q - Z_in``), so the padding is the GEMM's plain zero padding.
     """
 
     kind = "conv2d"
@@ -147,15 +187,10 @@ class IntConv2d(_IntAffine):
     def __init__(self, layer: Conv2d, in_qp: QParams, out_qp: QParams, relu: bool = False):
         super().__init__(layer, in_qp, out_qp, relu, stride=layer.stride, padding=layer.padding)
 
-    def forward(self, q):
-        p, (C_out, _, kh, kw) = self.padding, self.q_w.shape
-        if p:
-            q = np.pad(q, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=self.z_in)
-        N, _, H, W = q.shape
-        cols = F.im2col(q, kh, kw, self.stride, 0)
-        acc = zero_point_matmul(cols, self.z_in, self.q_w.reshape(C_out, -1)) + self.q_b
-        Ho, Wo = F.output_size(H, kh, self.stride, 0), F.output_size(W, kw, self.stride, 0)
-        return self._requantize(acc).reshape(N, Ho, Wo, C_out).transpose(0, 3, 1, 2)
+    def accumulate(self, q):
+        """(N, C, H, W) codes -> (N, C_out, H', W') exact sums (float, integer-valued), by the
+        float convolution's own im2col + GEMM (:func:`~minicompress.nn.functional.conv2d_forward`)."""
+        return F.conv2d_forward(self._centered(q), self._w, None, self.stride, self.padding)[0]
 
     def simulate(self, x):
         w = self.s_w[:, None, None, None] * self.q_w
@@ -199,7 +234,29 @@ class Dequantize(_Calibrated):
 
 
 class IntegerModel(Sequential):
-    """A Sequential of integer layers: float images in, float logits out, integers between."""
+    """A Sequential of integer layers: float images in, float logits out, integers between.
+
+    ``forward`` runs the children in order, with one exact reordering: an integer layer
+    followed by max pooling pools its int32 accumulators and requantizes the pooled ones
+    (``pool(requantize(acc)) = requantize(pool(acc))``: requantization -- adding a channel's
+    bias, multiplying by its M0 > 0, rounding, clamping -- is non-decreasing, so it commutes
+    with max), a quarter of the requantization work for 2x2 pooling, bit for bit the same codes.
+    """
+
+    def forward(self, x):
+        layers = list(self.children().values())
+        i = 0
+        while i < len(layers):
+            layer = layers[i]
+            pool = layers[i + 1] if i + 1 < len(layers) else None
+            if isinstance(layer, _IntAffine) and isinstance(pool, IntMaxPool2d):
+                acc = F.max_pool2d_forward(layer.accumulate(x), pool.kernel_size, pool.stride)[0]
+                x = layer.requantize(acc)
+                i += 2
+            else:
+                x = layer.forward(x)
+                i += 1
+        return x
 
     def simulate(self, x) -> np.ndarray:
         """The float64 fake-quant simulation of the same quantization, layer by layer."""
@@ -231,8 +288,9 @@ def integer_only(model: Sequential, X_calib, *, activations: str = "int8",
     A ReLU right after a Conv2d/Linear is fused into its clamp and calibrated after the
     ReLU; ranges come from the float model's activations on ``X_calib``.
     """
-    if activations not in ("int8", "uint8"):
-        raise ValueError(f"activations must be 'int8' or 'uint8'; got {activations!r}")
+    check_choice(activations, "activations", ("int8", "uint8"))
+    check_choice(calibration, "calibration", CALIBRATION_METHODS)
+    X_calib = check_array(X_calib, "X_calib", finite=True)
     if not isinstance(model, Sequential):
         raise TypeError(f"model must be a Sequential; got {type(model).__name__}")
     signed = activations == "int8"

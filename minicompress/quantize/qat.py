@@ -1,20 +1,6 @@
-"""Quantization-aware training: fake quantization with the straight-through estimator.
-
-Forward, quantize then dequantize (Jacob et al. 2018, section 3)::
-
-    fq(x) = S (clip(round(x / S) + Z, qmin, qmax) - Z)
-
-``round`` has zero derivative almost everywhere, so backward uses the straight-through
-estimator (STE; Bengio et al. 2013, BinaryConnect, Courbariaux et al. 2015): the gradient
-passes unchanged where x lies inside the clipping range and is zero outside::
-
-    dfq/dx := 1  if  S (qmin - Z) <= x <= S (qmax - Z)      (closed at both ends)
-              0  otherwise
-
-which is the exact derivative of the surrogate ``clip(x, S (qmin - Z), S (qmax - Z))``
-everywhere except at its two kinks, where the convention is 1 (as BinaryConnect's
-``1_{|r| <= 1}``).  PyTorch's ``fake_quantize_per_tensor_affine`` tests the *rounded* code
-instead, so it also passes the gradient up to half a step S/2 beyond each end.
+"""Quantization-aware training: QAT layers with float shadow weights, and activation
+quantization (:mod:`.actquant`), on fake quantization with the straight-through estimator
+(:mod:`.fakequant`: ``fake_quantize_forward`` / ``fake_quantize_backward``).
 
 The QAT layers keep float *shadow* weights as their parameters (the optimizer updates
 them), quantize them in every forward pass with a scheme of :mod:`.layers` (binary,
@@ -31,15 +17,10 @@ import numpy as np
 from ..formats import CompressedConv2d, CompressedLinear, Encoding
 from ..formats.symmetric import channel_view, symmetric_scale
 from ..nn import functional as F
-from ..nn._checks import (
-    check_bool,
-    check_float,
-    check_qrange,
-    check_scale,
-    check_weights,
-    check_zero_point,
-)
+from ..nn._checks import check_bits, check_bool, check_float, check_types
 from ..nn.layers import Conv2d, Linear, Module, replace_layers
+from .actquant import ACT_METHODS, ActQuant, calibrate_activations, quantize_inputs
+from .fakequant import clip_window, fake_quantize_backward, fake_quantize_forward
 from .layers import check_scheme, quantized_values, weight_encoding
 
 __all__ = ["fake_quantize_forward", "fake_quantize_backward", "clip_window", "ste_window", "STE_LIMIT",
@@ -49,57 +30,14 @@ __all__ = ["fake_quantize_forward", "fake_quantize_backward", "clip_window", "st
 STE_LIMIT = 1.0
 
 
-def clip_window(x, scale, zero_point=0, qmin: int = -128, qmax: int = 127) -> np.ndarray:
-    """The STE mask ``S (qmin - Z) <= x <= S (qmax - Z)`` (closed ends), boolean, shape of x."""
-    qmin, qmax = check_qrange(qmin, qmax)
-    scale = check_scale(scale)
-    zero_point = check_zero_point(zero_point, qmin, qmax)
-    x = np.asarray(x)
-    return (x >= scale * (qmin - zero_point)) & (x <= scale * (qmax - zero_point))
-
-
-def fake_quantize_forward(x, scale, zero_point=0, qmin: int = -128, qmax: int = 127):
-    """Quantize-dequantize ``x`` in the forward pass; returns ``(out, cache)``.
-
-    ``out = S (clip(round(x / S) + Z, qmin, qmax) - Z)``, in the float dtype of ``x``.
-
-    Parameters
-    ----------
-    x : array, finite
-    scale : S > 0;  zero_point : integer Z in [qmin, qmax];  qmin < qmax : code range
-        (default signed 8 bit, [-128, 127])
-
-    Returns
-    -------
-    out : array of x's shape, values on the grid S * (k - Z), k in [qmin, qmax]
-    cache : the STE window for :func:`fake_quantize_backward`
-
-    Notes
-    -----
-    Round half to even.  Backward is the STE: see the module docstring for the window.
-    """
-    x = check_weights(x, "x")
-    qmin, qmax = check_qrange(qmin, qmax)
-    scale = check_scale(scale)
-    zero_point = check_zero_point(zero_point, qmin, qmax)
-    q = np.clip(np.rint(x / scale) + zero_point, qmin, qmax)
-    out = (scale * (q - zero_point)).astype(x.dtype)
-    return out, clip_window(x, scale, zero_point, qmin, qmax)
-
-
-def fake_quantize_backward(dout: np.ndarray, cache) -> np.ndarray:
-    """STE: ``dx = dout * 1[S (qmin - Z) <= x <= S (qmax - Z)]``."""
-    return dout * cache
-
-
 def ste_window(w: np.ndarray, scheme: str, *, per_channel: bool = True) -> np.ndarray:
     """Boolean mask where the straight-through estimator passes the weight gradient (closed ends).
 
-    binary, ternary: ``|w| <= 1`` (BinaryConnect);  int8: ``|w| <= scale``, the clipping
-    range, scale = max|w| per channel or tensor as the quantizer computes it.
+    binary, ternary: ``|w| <= 1`` (BinaryConnect);  int8, int: ``|w| <= scale``, the
+    clipping range, scale = max|w| per channel or tensor as the quantizer computes it.
     """
     check_scheme(scheme)
-    if scheme == "int8":
+    if scheme in ("int8", "int"):
         return np.abs(w) <= channel_view(symmetric_scale(w, per_channel=per_channel), w.ndim)
     return np.abs(w) <= STE_LIMIT
 
@@ -107,20 +45,21 @@ def ste_window(w: np.ndarray, scheme: str, *, per_channel: bool = True) -> np.nd
 class _QATLayer(Module):
     """Shared machinery: float shadow weights, quantized in forward, STE in backward."""
 
-    def _init(self, layer, scheme: str, per_channel: bool):
-        self.scheme = check_scheme(scheme)
+    def _init(self, layer, scheme: str, per_channel: bool, bits: int):
+        self.scheme, self.bits = check_scheme(scheme, bits), bits
         self.per_channel = check_bool(per_channel, "per_channel")
         self.params = {k: v.copy() for k, v in layer.params.items()}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
 
     def encode(self) -> Encoding:
         """The current encoding of the shadow weights (what the layer would deploy)."""
-        return weight_encoding(self.params["weight"], self.scheme, per_channel=self.per_channel)
+        w = self.params["weight"]
+        return weight_encoding(w, self.scheme, per_channel=self.per_channel, bits=self.bits)
 
     def _quantized_weight(self):
         w = self.params["weight"]
         self._window = ste_window(w, self.scheme, per_channel=self.per_channel)
-        return quantized_values(w, self.scheme, per_channel=self.per_channel)
+        return quantized_values(w, self.scheme, per_channel=self.per_channel, bits=self.bits)
 
     def _accumulate(self, dw, db):
         self.grads["weight"] += dw * self._window  # the STE
@@ -130,7 +69,8 @@ class _QATLayer(Module):
     def nonzero_weights(self) -> int:
         """Non-zero quantized weights (a ternary zero is skipped work)."""
         w = self.params["weight"]
-        return int(np.count_nonzero(quantized_values(w, self.scheme, per_channel=self.per_channel)))
+        return int(np.count_nonzero(quantized_values(w, self.scheme, per_channel=self.per_channel,
+                                                     bits=self.bits)))
 
     def storage_bits(self) -> int:
         """Bits of the deployed layer (:meth:`to_quantized`); shadow weights exist only
@@ -138,17 +78,18 @@ class _QATLayer(Module):
         return self.to_quantized().storage_bits()
 
     def extra_repr(self):
-        return f"{tuple(self.params['weight'].shape)}, scheme={self.scheme!r}"
+        bits = f", bits={self.bits}" if self.scheme == "int" else ""
+        return f"{tuple(self.params['weight'].shape)}, scheme={self.scheme!r}{bits}"
 
 
 class QATLinear(_QATLayer):
     """Linear with quantized weights in forward and STE gradients into float shadow weights."""
 
-    def __init__(self, layer: Linear, scheme: str = "binary", *, per_channel: bool = True):
+    def __init__(self, layer: Linear, scheme: str = "binary", *, per_channel: bool = True, bits: int = 8):
         super().__init__()
         if not isinstance(layer, Linear):
             raise TypeError(f"layer must be a Linear; got {type(layer).__name__}")
-        self._init(layer, scheme, per_channel)
+        self._init(layer, scheme, per_channel, bits)
 
     def forward(self, x):
         out, self._cache = F.linear_forward(x, self._quantized_weight(), self.params.get("bias"))
@@ -166,11 +107,11 @@ class QATLinear(_QATLayer):
 class QATConv2d(_QATLayer):
     """Conv2d with quantized weights in forward and STE gradients into float shadow weights."""
 
-    def __init__(self, layer: Conv2d, scheme: str = "binary", *, per_channel: bool = True):
+    def __init__(self, layer: Conv2d, scheme: str = "binary", *, per_channel: bool = True, bits: int = 8):
         super().__init__()
         if not isinstance(layer, Conv2d):
             raise TypeError(f"layer must be a Conv2d; got {type(layer).__name__}")
-        self._init(layer, scheme, per_channel)
+        self._init(layer, scheme, per_channel, bits)
         self.stride, self.padding = layer.stride, layer.padding
 
     def forward(self, x):
@@ -189,16 +130,41 @@ class QATConv2d(_QATLayer):
 
 
 def prepare_qat(model: Module, scheme: str = "binary", *, per_channel: bool = True,
-                layer_types: tuple = (Linear, Conv2d)) -> Module:
-    """A copy of ``model`` with every Linear/Conv2d wrapped for QAT (shadow weights copied)."""
-    check_scheme(scheme)
+                layer_types: tuple = (Linear, Conv2d), bits: int = 8, activations: bool = False,
+                act_bits: int = 8, act_method: str = "minmax", X_calib=None) -> Module:
+    """A copy of ``model`` with every Linear/Conv2d wrapped for QAT (shadow weights copied).
+
+    Parameters
+    ----------
+    scheme : weight scheme, one of ``SCHEMES`` (``"int"`` at ``bits`` bits: W4 is
+        ``scheme="int", bits=4``)
+    activations : also quantize every wrapped layer's input: an :class:`~.actquant.ActQuant`
+        of ``act_bits`` bits and range method ``act_method`` (a calibration method, ``"lsq"``
+        or ``"pact"``) is inserted before it, named ``"<layer>_in"`` (a flat Sequential is
+        needed).  W8A8: ``prepare_qat(m, "int8", activations=True)``; W4A4:
+        ``prepare_qat(m, "int", bits=4, activations=True, act_bits=4, act_method="lsq")``.
+    X_calib : calibration inputs; with ``activations`` the ranges are calibrated on them at
+        once (otherwise call :func:`~.actquant.calibrate_activations` before training)
+    """
+    check_scheme(scheme, bits)
     check_bool(per_channel, "per_channel")
+    activations = check_bool(activations, "activations")
+    if not activations and X_calib is not None:
+        raise ValueError("X_calib calibrates activation ranges; it needs activations=True")
+    act_bits = check_bits(act_bits, "act_bits")
+    if act_method not in ACT_METHODS:
+        raise ValueError(f"act_method must be one of {ACT_METHODS}; got {act_method!r}")
 
     def make(layer):
         cls = QATLinear if isinstance(layer, Linear) else QATConv2d
-        return cls(layer, scheme, per_channel=per_channel)
+        return cls(layer, scheme, per_channel=per_channel, bits=bits)
 
-    return replace_layers(model, tuple(layer_types), make)
+    model = replace_layers(model, check_types(layer_types), make)
+    if activations:
+        quantize_inputs(model, lambda: ActQuant(act_bits, act_method), (QATLinear, QATConv2d))
+        if X_calib is not None:
+            calibrate_activations(model, X_calib)
+    return model
 
 
 def convert_qat(model: Module) -> Module:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..nn._checks import check_float, check_weights
+from ..nn._checks import check_bool, check_float, check_weights
 from .binary import _channel_mean_abs
 
 __all__ = ["TWN_FACTOR", "ternary_threshold", "ternarize"]
@@ -58,6 +58,7 @@ def ternarize(w, delta=None, *, per_channel: bool = False):
     If no weight exceeds delta (an all-zero tensor, for one) then ``t = 0`` and ``alpha = 0``.
     """
     w = check_weights(w)
+    per_channel = check_bool(per_channel, "per_channel")
     if delta is None:
         delta = ternary_threshold(w, per_channel=per_channel)
     else:
