@@ -122,6 +122,11 @@ def test_the_faq_measurements_answer_2_3_8_1_and_1_3():
     plain, longer, half = _percentages(
         r"dense ([\d.]+)%; dense \+ 2 epochs ([\d.]+)%; pruned 50% \+ 2 epochs ([\d.]+)%", out)
     assert half >= plain and half >= longer - 0.2
+    # ... and so do the tour's committed rows (benchmarks/results/tour.json)
+    assert int(re.search(r"(\d+) with no loss at all", out).group(1)) >= 1
+    # 8.3: retraining recovers most of what binarising and masking lost (the tour's rows)
+    recovered = [int(v) for v in re.findall(r"\((\d+)% of it recovered\)", out)]
+    assert len(recovered) == 5 and min(recovered) >= 80
     # 1.3: every compression of the trained model costs at least its training
     ratios = [float(v) for v in re.findall(r"^\+ .*\(([\d.]+)x the dense training\)$", out, re.M)]
     assert len(ratios) == 4 and min(ratios) >= 1.0
