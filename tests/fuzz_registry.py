@@ -76,7 +76,7 @@ from minicompress.quantize.equalize import cle_scales
 from minicompress.quantize.fixedpoint import multiply_by_quantized_multiplier, zero_point_matmul
 from minicompress.quantize.gptq import gptq_quantize
 from minicompress.quantize.histogram import entropy_threshold
-from minicompress.quantize.intinfer import IntegerModel
+from minicompress.quantize.intmodel import IntegerModel
 from minicompress.quantize.kmeans import kmeans_init, kmeans_objective, kmeans_step
 from minicompress.quantize.layers import quantized_values, weight_encoding
 from minicompress.quantize.learned import pact_backward, pact_forward

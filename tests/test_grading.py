@@ -65,6 +65,17 @@ def taylor_saliency(w, g):
 
 def obd_saliency(w, h_diag):
     return 0.5 * h_diag * w**2
+
+def obs_update(w, H_inv, q):
+    w_new = w - (w[q] / H_inv[q, q]) * H_inv[:, q]
+    w_new[q] = 0.0
+    return w_new, float(w[q] ** 2 / (2 * H_inv[q, q]))
+
+def nm_mask(w, n, m):
+    g = np.abs(w).reshape(1 if w.ndim == 1 else len(w), -1, m)
+    mask = np.zeros(g.shape, bool)
+    np.put_along_axis(mask, np.argsort(-g, axis=-1, kind="stable")[..., :n], True, axis=-1)
+    return mask.reshape(w.shape)
 """
 
 
@@ -121,7 +132,8 @@ def test_importing_the_answer_is_flagged_and_fails(tmp_path):
     assert sub.imports_library
     status = {r.function: grading.report.short_status(r) for r in sub.results}
     assert status == {"magnitude_threshold": "FLAG", "magnitude_mask": "FLAG", "soft_threshold": "FLAG",
-                      "taylor_saliency": "MISS", "obd_saliency": "MISS"}
+                      "taylor_saliency": "MISS", "obd_saliency": "MISS", "obs_update": "MISS",
+                      "nm_mask": "MISS"}
     assert "imported from minicompress.prune" in grading.report.render(sub.results[0])
 
 
@@ -145,7 +157,7 @@ def obd_saliency(w, h_diag):
     return 0.5 * h_diag * w**2
 """, name="bob_ex01_pruning.py")
     sub = grading.grade_submission(eager, "ex01_pruning", max_examples=5)
-    assert sub.imports_library and [r.status for r in sub.results] == ["PASS"] * 4 + ["FAIL"]
+    assert sub.imports_library and [r.status for r in sub.results] == ["PASS"] * 4 + ["FAIL"] + ["PASS"] * 2
     assert "it ran library code (minicompress.nn.functional.relu_forward)" in sub.results[4].failure.error
 
 
@@ -191,7 +203,7 @@ def test_a_crashing_function_fails_alone(tmp_path):
     path = _write(tmp_path, CORRECT_01 + "\nimport os\n\ndef soft_threshold(w, t):\n    os._exit(7)\n")
     sub = grading.grade_submission(path, "ex01_pruning", max_examples=3)
     status = [grading.report.short_status(r) for r in sub.results]
-    assert status == ["PASS", "PASS", "DIED", "PASS", "PASS"]
+    assert status == ["PASS", "PASS", "DIED", "PASS", "PASS", "PASS", "PASS"]
     assert "exit code 7" in sub.results[2].failure.error
 
 
@@ -307,10 +319,10 @@ def test_check_grades_a_folder_with_a_score_table_and_json(tmp_path, capsys):
     assert "== alice_ex01_pruning.py  (exercise ex01_pruning)" in out and "== bob.py" in out
     table = out[out.index("score table"):].splitlines()
     assert table[1].startswith("functions: 1 magnitude_threshold, 2 magnitude_mask")
-    assert table[3].split() == ["alice_ex01_pruning.py", "PASS", "PASS", "PASS", "PASS", "PASS", "5/5"]
-    assert table[4].split() == ["bob.py", "PASS", "FAIL", "PASS", "PASS", "PASS", "4/5"]
+    assert table[3].split() == ["alice_ex01_pruning.py"] + ["PASS"] * 7 + ["7/7"]
+    assert table[4].split() == ["bob.py", "PASS", "FAIL"] + ["PASS"] * 5 + ["6/7"]
     data = json.loads(report.read_text())["submissions"]
-    assert [s["score"] for s in data] == [5, 4]
+    assert [s["score"] for s in data] == [7, 6]
     mask = data[1]["functions"]["magnitude_mask"]
     assert mask["status"] == "FAIL" and mask["case"] == "hand"
     assert set(mask["failing_input"]) == {"w", "sparsity"}
@@ -340,7 +352,7 @@ def test_max_examples_zero_runs_the_hand_cases_only(tmp_path, capsys):
     good = _write(tmp_path, CORRECT_01)
     assert main(["check", str(good), "--max-examples", "0"]) == grading.EXIT_PASS
     out = capsys.readouterr().out
-    assert "PASS     magnitude_threshold  (3 inputs)" in out and "5/5 functions pass" in out
+    assert "PASS     magnitude_threshold  (3 inputs)" in out and "7/7 functions pass" in out
     assert "hypothesis" not in out.lower() and "phases" not in out
 
 
@@ -352,7 +364,7 @@ def test_python_m_minicompress_check_exit_codes_and_tracebacks(tmp_path):
     res = _run_cli(good, broken, "--max-examples", "2", cwd=tmp_path)
     assert res.returncode == grading.EXIT_IMPORT == 3, res.stdout + res.stderr
     out = res.stdout.splitlines()
-    assert "5/5 functions pass" in out  # the good file is graded
+    assert "7/7 functions pass" in out  # the good file is graded
     start = out.index("carol_ex01_pruning.py does not import, so nothing was graded. Python said:")
     block = out[start + 1:start + 5]  # the student's own traceback, nothing of the grader's
     assert block[0] == f'      File "{broken}", line 4' and block[1] == "        return ("

@@ -1,14 +1,24 @@
 """Checks for tutorials/exercises/ex02_quantization.py: the text's binarisation (4.2.1),
 TWN ternarisation, the text's INT8 formula (4.2.2) with a given scale, the STE backward of
-fake quantization and an XNOR-popcount dot product."""
+fake quantization, an XNOR-popcount dot product, one GPTQ column update (Frantar et al.
+2023) and the LSQ gradient of a learned step (Esser et al. 2020)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ..grading import Check, Mistake, difference
-from ..grading.strategies import array_of_shape, arrays, floats, hnp, st
-from ..quantize import binarize, fake_quantize_forward, int8_quantize, ternarize, xnor_matmul
+from ..grading.strategies import array_of_shape, arrays, floats, hnp, shapes, st
+from ..quantize import (
+    binarize,
+    fake_quantize_forward,
+    gptq_column_update,
+    int8_quantize,
+    ternarize,
+    xnor_matmul,
+)
+from ..quantize.gptq import gptq_hessian_inverse
+from ..quantize.learned import lsq_backward, lsq_forward, lsq_grad_scale
 
 
 def ste_backward(dout, x, scale, zero_point, qmin, qmax):
@@ -19,6 +29,17 @@ def ste_backward(dout, x, scale, zero_point, qmin, qmax):
 def xnor_dot(a_bits, b_bits, k):
     """Reference: k - 2 popcount(a XOR b) for every row pair."""
     return xnor_matmul(a_bits, b_bits, k)
+
+
+def gptq_update(w, U, j, w_hat_j):
+    """Reference: the updated weights of :func:`minicompress.quantize.gptq_column_update`."""
+    return gptq_column_update(w, U, j, w_hat_j)[0]
+
+
+def lsq_gradients(dout, x, s, Qn, Qp):
+    """Reference: ``(dx, ds)`` of LSQ with the paper's gradient scale g = 1 / sqrt(x.size Q_p)."""
+    _, cache = lsq_forward(x, s, Qn, Qp, lsq_grad_scale(x.size, Qp))
+    return lsq_backward(dout, cache)
 
 
 def _codes(w, scale=None):
@@ -51,7 +72,10 @@ def _weights(draw, dtypes=(np.float64,)):
 
 @st.composite
 def _int8_args(draw):
-    (w,) = draw(_weights())
+    # 0 or |w| >= 1e-6: the reference stores its scale as a float32 value, which max|w| = 1e-170
+    # would underflow (a question of float32, not of the formula)
+    element = st.just(0.0) | floats(1e-6, 10.0) | floats(-10.0, -1e-6)
+    w = draw(hnp.arrays(np.float64, shapes(1, 2, max_side=6), elements=element))
     if draw(st.booleans()):
         return (w,)
     return w, draw(floats(0.125, 10.0))  # a calibrated scale, often below max|w|: clipping
@@ -80,6 +104,61 @@ def _xnor_args(draw):
     A = draw(hnp.arrays(bool, (draw(st.integers(1, 4)), k)))
     B = draw(hnp.arrays(bool, (draw(st.integers(1, 4)), k)))
     return np.packbits(A, axis=1), np.packbits(B, axis=1), k
+
+
+@st.composite
+def _gptq_args(draw):
+    m, k = draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    upper = np.triu(draw(array_of_shape((k, k), low=-1.0, high=1.0)), 1)
+    U = upper + np.diag(draw(array_of_shape((k,), low=0.25, high=2.0)))  # the factor of some H^-1
+    j = draw(st.integers(0, k - 1))
+    w = draw(array_of_shape((m, k), low=-5.0, high=5.0))
+    return w, U, j, draw(array_of_shape((m,), low=-5.0, high=5.0))
+
+
+@st.composite
+def _lsq_args(draw):
+    s = draw(st.sampled_from([0.5, 0.25, 1.0, 2.0, 0.125]))
+    Qn, Qp = draw(st.sampled_from([(4, 3), (2, 1), (0, 3), (8, 7), (0, 15), (1, 1)]))
+    n = draw(st.integers(2, 8))
+    # x on a grid of quarter steps: the clipping ends and the rounding half-steps are hit, and
+    # with s a power of 2, x / s is exact whichever way it is written
+    quarters = draw(st.lists(st.integers(-4 * (Qn + 2), 4 * (Qp + 2)), min_size=n, max_size=n))
+    x = np.array(quarters, float) * (s / 4)
+    if draw(st.booleans()):
+        x[0] = -Qn * s  # exactly on the two ends
+    if draw(st.booleans()):
+        x[1] = Qp * s
+    return draw(array_of_shape((n,))), x, s, Qn, Qp
+
+
+def _gptq_wrong(*, divide=lambda d: d, sign=-1.0, full_inverse=False, feedback=True):
+    """The update as a mistaken student writes it (column j not reset to w_hat_j)."""
+    def wrong(w, U, j, w_hat_j):
+        w = np.array(w, dtype=np.float64)
+        if not feedback:
+            w[:, j] = w_hat_j
+            return w
+        row = (U.T @ U)[j, j:] if full_inverse else U[j, j:]
+        e = (w[:, j] - w_hat_j) / divide(row[0])
+        w[:, j:] += sign * np.outer(e, row)
+        return w
+    return wrong
+
+
+def _lsq_wrong(*, low=-1.0, high=1.0, closed=False, residual=True, scaled=True):
+    def wrong(dout, x, s, Qn, Qp):
+        v = x / s
+        inside = (v >= -Qn) & (v <= Qp) if closed else (v > -Qn) & (v < Qp)
+        inner = np.rint(v) - v if residual else np.rint(v)
+        dv_ds = np.where(inside, inner, np.where(v <= -Qn, low * Qn, high * Qp))
+        g = 1 / np.sqrt(x.size * Qp) if scaled else 1.0
+        return dout * inside, g * float(np.sum(dout * dv_ds))
+    return wrong
+
+
+def _part(f, i):
+    return lambda *args: f(*args)[i]
 
 
 def _twn(w, *, strict=True, alpha_all=False, factor_of_max=False):
@@ -117,6 +196,12 @@ def _window_ends_only(args, expected, got):
 _HALF = ("round half to even (np.rint or np.round): 0.5 -> 0, 1.5 -> 2, -2.5 -> -2; the rounding you used "
          "sends halves away from even.")
 _FLOAT32 = np.array([1.0, -0.1, 0.2, -2.0], dtype=np.float32)
+_U2 = gptq_hessian_inverse(np.array([[2.0, 1.0], [1.0, 2.0]]))  # [[sqrt(2/3), -1/sqrt(6)], [0, 1/sqrt(2)]]
+_U3 = gptq_hessian_inverse(np.array([[2.0, 1.0, 1.0], [1.0, 2.0, 1.0], [1.0, 1.0, 2.0]]))
+_W3 = np.array([[0.3, 0.2, -0.4], [1.0, -0.6, 0.2]])
+_CLIP = ("at the clipping ends x_hat = -Q_n s (below) and Q_p s (above), so dx_hat/ds = -Q_n below and +Q_p "
+         "above.")
+_X_LSQ = np.array([-3.0, -2.0, -0.3, 0.2, 1.5, 1.6, 0.75])  # tutorial 02's example
 
 CHECKS = [
     Check("binarize", binarize, lambda: _weights(dtypes=(np.float64, np.float32)), dtype="exact",
@@ -179,5 +264,43 @@ CHECKS = [
               Mistake("padded_length", "count k values, not the 8 * ceil(k / 8) bits of the packed rows: the "
                       "padding bits agree (both 0) and must not count.",
                       wrong=lambda a, b, k: xnor_matmul(a, b, k) + 8 * a.shape[1] - k),
+          )),
+    Check("gptq_column_update", gptq_update, _gptq_args, params=("w", "U", "j", "w_hat_j"),
+          hand_cases=((np.array([[0.3, 0.2]]), _U2, 0, np.array([0.5])),
+                      (np.array([[0.3, 0.2]]), _U2, 1, np.array([0.0])),
+                      (_W3, _U3, 1, np.array([0.0, -0.5]))),
+          mistakes=(
+              Mistake("no_divide", "scale the error by the pivot first: e = (w_j - w_hat_j) / U_jj, then "
+                      "W[:, j:] -= outer(e, U[j, j:]); column j then lands on w_hat_j.",
+                      wrong=_gptq_wrong(divide=lambda d: 1.0)),
+              Mistake("u_jj_squared", "divide by U_jj once, not by U_jj**2 = [H^-1]_jj: row j of U is "
+                      "already divided by sqrt([H^-1]_jj), so e = (w_j - w_hat_j) / U_jj.",
+                      wrong=_gptq_wrong(divide=lambda d: d * d)),
+              Mistake("no_feedback", "that is round to nearest: the error of column j is fed forward to the "
+                      "later columns along ROW j of the upper factor, W[:, j:] -= outer(e, U[j, j:]) "
+                      "(its column U[j:, j] is 0 below the diagonal).",
+                      wrong=_gptq_wrong(feedback=False)),
+              Mistake("sign", "subtract the feedback, W[:, j:] -= outer(e, U[j, j:]): column j must move "
+                      "from w_j to w_hat_j, not away from it.", wrong=_gptq_wrong(sign=1.0)),
+              Mistake("full_inverse", "U^T U is the inverse Hessian of ALL the columns, right only at j = 0; "
+                      "once columns 0..j-1 are fixed, row j of U holds the inverse for the columns still "
+                      "free: use U[j, j:] / U_jj, not (U^T U)[j, j:] / (U^T U)_jj.",
+                      wrong=_gptq_wrong(full_inverse=True)),
+          )),
+    Check("lsq_backward", lsq_gradients, _lsq_args, params=("dout", "x", "s", "Qn", "Qp"),
+          hand_cases=((np.ones(7), _X_LSQ, 0.5, 4, 3),
+                      (np.array([1.0, -2.0, 0.5, 3.0]), np.array([0.0, 0.25, 1.0, 3.0]), 1.0, 0, 3)),
+          mistakes=(
+              Mistake("no_grad_scale", "multiply the step's gradient by LSQ's gradient scale "
+                      "g = 1 / sqrt(N Q_p), N = x.size (Esser et al. 2020, section 2.2).",
+                      part=1, wrong=_part(_lsq_wrong(scaled=False), 1)),
+              Mistake("clip_sign", _CLIP, part=1, wrong=_part(_lsq_wrong(low=1.0), 1)),
+              Mistake("clip_sign", _CLIP, part=1, wrong=_part(_lsq_wrong(low=1.0, high=-1.0), 1)),
+              Mistake("closed_window", "a value exactly on an end (v = -Q_n or v = Q_p) counts as clipped: "
+                      "dx = 0 there and ds gets -Q_n or Q_p (inside is -Q_n < v < Q_p, strict).",
+                      wrong=_lsq_wrong(closed=True)),
+              Mistake("round_only", "x_hat = round(v) s depends on s twice, through v = x / s too: inside, "
+                      "dx_hat/ds = round(v) + s d(x/s)/ds = round(v) - v (the STE takes round' = 1).",
+                      part=1, wrong=_part(_lsq_wrong(residual=False), 1)),
           )),
 ]

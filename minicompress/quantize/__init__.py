@@ -8,10 +8,10 @@ fakequant.py (fake quantization, straight-through estimator), qat.py (QAT layers
 actquant.py (activation quantizers), learned.py (LSQ, PACT), xnor.py (XNOR networks),
 sequential.py (the layer-by-layer calibration loop), gptq.py (GPTQ), adaround.py (AdaRound),
 equalize.py (cross-layer equalization, bias correction), dynamic.py (the text's
-``quantize_dynamic``), kernels.py (exact integer and XNOR matrix products), fixedpoint.py +
-intinfer.py (integer-only inference, Jacob et al. 2018), kmeans.py (weight sharing and
-centroid fine-tuning, Deep Compression, Han et al. 2016).  Every quantized layer is one of
-the stored-weight layers of :mod:`minicompress.formats`.
+``quantize_dynamic``), kernels.py (exact integer and XNOR matrix products), fixedpoint.py,
+intinfer.py and intmodel.py (integer-only layers and whole networks, Jacob et al. 2018),
+kmeans.py (weight sharing and centroid fine-tuning, Deep Compression, Han et al. 2016).
+Every quantized layer is one of the stored-weight layers of :mod:`minicompress.formats`.
 """
 
 from ..formats.packing import pack_signs, unpack_signs
@@ -29,7 +29,7 @@ from .equalize import bias_correction, equalize
 from .fixedpoint import quantize_multiplier
 from .gptq import gptq, gptq_column_update, gptq_hessian_inverse
 from .int8 import int8_dequantize, int8_quantize, symmetric_dequantize, symmetric_quantize
-from .intinfer import integer_only
+from .intmodel import integer_only
 from .kernels import int_matmul, xnor_matmul
 from .kmeans import (
     CentroidHook,

@@ -150,3 +150,92 @@ def xnor_dot__no_factor_2(a_bits, b_bits, k):
 def xnor_dot__padded_length(a_bits, b_bits, k):
     x = np.bitwise_xor(a_bits[:, None, :], b_bits[None, :, :])
     return 8 * a_bits.shape[1] - 2 * _popcount(x).astype(np.int64)
+
+
+def gptq_column_update__correct(w, U, j, w_hat_j):
+    w = np.array(w, dtype=float)
+    e = (w[:, j] - w_hat_j) / U[j, j]
+    w[:, j:] -= np.outer(e, U[j, j:])
+    return w
+
+
+def gptq_column_update__correct_obs(w, U, j, w_hat_j):
+    # the OBS form: the inverse Hessian of the columns j.. still free is U[j:, j:]^T U[j:, j:]
+    w = np.array(w, dtype=float)
+    Hi = U[j:, j:].T @ U[j:, j:]
+    w[:, j:] -= np.outer((w[:, j] - w_hat_j) / Hi[0, 0], Hi[0])
+    w[:, j] = w_hat_j
+    return w
+
+
+def _gptq(w, U, j, w_hat_j, divide=lambda d: d, sign=-1.0, row=None):
+    w = np.array(w, dtype=float)
+    r = U[j, j:] if row is None else row
+    e = (w[:, j] - w_hat_j) / divide(r[0])
+    w[:, j:] += sign * np.outer(e, r)
+    return w
+
+
+def gptq_column_update__no_divide(w, U, j, w_hat_j):
+    return _gptq(w, U, j, w_hat_j, divide=lambda d: 1.0)
+
+
+def gptq_column_update__u_jj_squared(w, U, j, w_hat_j):
+    return _gptq(w, U, j, w_hat_j, divide=lambda d: d**2)
+
+
+def gptq_column_update__no_feedback(w, U, j, w_hat_j):  # round to nearest
+    w = np.array(w, dtype=float)
+    w[:, j] = w_hat_j
+    return w
+
+
+def gptq_column_update__sign(w, U, j, w_hat_j):
+    return _gptq(w, U, j, w_hat_j, sign=1.0)
+
+
+def gptq_column_update__full_inverse(w, U, j, w_hat_j):  # OBS with H^-1 of all columns
+    return _gptq(w, U, j, w_hat_j, row=(U.T @ U)[j, j:])
+
+
+def gptq_column_update__mutates(w, U, j, w_hat_j):
+    w[:, j:] -= np.outer((w[:, j] - w_hat_j) / U[j, j], U[j, j:])
+    return w
+
+
+def _lsq(dout, x, s, Qn, Qp, low=-1, high=1, closed=False, residual=True, scaled=True):
+    v = x / s
+    inside = ((v >= -Qn) & (v <= Qp)) if closed else ((v > -Qn) & (v < Qp))
+    grad = np.where(inside, np.rint(v) - (v if residual else 0), np.where(v <= -Qn, low * Qn, high * Qp))
+    g = 1 / np.sqrt(x.size * Qp) if scaled else 1.0
+    return dout * inside, float(g * np.sum(dout * grad))
+
+
+def lsq_backward__correct(dout, x, s, Qn, Qp):
+    return _lsq(dout, x, s, Qn, Qp)
+
+
+def lsq_backward__correct_surrogate(dout, x, s, Qn, Qp):
+    # d/ds of the STE surrogate s * (clip(v, -Qn, Qp) + r), r = round - clip held fixed
+    v = x / s
+    c = np.clip(v, -Qn, Qp)
+    inside = (v > -Qn) & (v < Qp)
+    r = np.rint(c) - c
+    ds = np.sum(dout * (c + r - inside * v)) / np.sqrt(x.size * Qp)
+    return np.where(inside, dout, 0.0), ds
+
+
+def lsq_backward__no_grad_scale(dout, x, s, Qn, Qp):
+    return _lsq(dout, x, s, Qn, Qp, scaled=False)
+
+
+def lsq_backward__clip_sign(dout, x, s, Qn, Qp):  # +Qn at the low end
+    return _lsq(dout, x, s, Qn, Qp, low=1)
+
+
+def lsq_backward__closed_window(dout, x, s, Qn, Qp):
+    return _lsq(dout, x, s, Qn, Qp, closed=True)
+
+
+def lsq_backward__round_only(dout, x, s, Qn, Qp):  # forgets that v = x / s depends on s
+    return _lsq(dout, x, s, Qn, Qp, residual=False)

@@ -1,4 +1,5 @@
-"""Exercise 02: quantization by hand (tutorial 02, source text sections 3.2 and 4.2).
+"""Exercise 02: quantization by hand (tutorial 02, source text sections 3.2 and 4.2), up to
+one GPTQ column update and the gradient of a learned step (LSQ).
 
 Fill in each function, then grade your work with
 
@@ -65,5 +66,48 @@ def xnor_dot(a_bits, b_bits, k):
     np.packbits(A >= 0, axis=1) (bit 1 is +1, bit 0 is -1, padding bits are 0).
     Return the (M, N) integer matrix of sign(A) @ sign(B).T, computed without unpacking:
     a . b = k - 2 * popcount(a XOR b).  Hint: np.bitwise_xor, np.bitwise_count (numpy >= 2).
+    """
+    raise NotImplementedError
+
+
+def gptq_column_update(w, U, j, w_hat_j):
+    """One GPTQ step (Frantar et al. 2023, Algorithm 1): column j goes to the grid and its
+    rounding error is fed forward to the columns not yet quantized.
+
+    w: (m, k) float weights as they are now (columns 0..j-1 already quantized);
+    U: (k, k) upper triangular, the upper Cholesky factor of the INVERSE Hessian,
+       U^T U = H^-1 with H = 2 X^T X / N (given; row j of U is the inverse Hessian of the
+       columns j..k-1 still free, divided by the square root of its diagonal entry);
+    j: the column being quantized;  w_hat_j: (m,) its values on the grid.
+
+        e = (w[:, j] - w_hat_j) / U[j, j]                (m,)  the scaled error
+        w_new[:, j:] = w[:, j:] - outer(e, U[j, j:])           the later columns absorb it
+
+    Column j then equals w_hat_j (to round-off) and the columns before j do not change.
+    Return w_new, a new (m, k) float array (do not change w in place).
+    Check: H = [[2, 1], [1, 2]] gives H^-1 = [[2, -1], [-1, 2]] / 3 and
+    U = [[sqrt(2/3), -1/sqrt(6)], [0, 1/sqrt(2)]];  w = [[0.3, 0.2]], j = 0, w_hat_0 = [0.5]
+    gives [[0.5, 0.1]]  (e = -0.2 / sqrt(2/3); 0.2 - e * (-1/sqrt(6)) = 0.2 - 0.1).
+    """
+    raise NotImplementedError
+
+
+def lsq_backward(dout, x, s, Qn, Qp):
+    """Gradients of LSQ, a quantizer with a learned step s (Esser et al. 2020).
+
+    Forward: v = x / s,  x_hat = round(clip(v, -Qn, Qp)) * s  (integer codes -Qn..Qp, e.g.
+    Qn = 4, Qp = 3 for 3-bit signed), with the straight-through estimator for round:
+
+        dx_hat/dx = 1 where -Qn < v < Qp (strict: a value exactly on an end is clipped), else 0
+        dx_hat/ds = round(v) - v   where -Qn < v < Qp   (round half to even: np.rint)
+                  = -Qn            where v <= -Qn
+                  = Qp             where v >= Qp
+
+    dout, x: arrays of one shape (N = x.size values share the step); s > 0; Qn >= 0, Qp >= 1
+    ints.  Return (dx, ds): dx = dout * dx_hat/dx, an array of x's shape, and the float
+    ds = g * sum(dout * dx_hat/ds) with LSQ's gradient scale g = 1 / sqrt(N * Qp).
+    Check (tutorial 02): x = [-3, -2, -0.3, 0.2, 1.5, 1.6, 0.75], s = 0.5, Qn = 4, Qp = 3,
+    dout = ones: dx = [0, 0, 1, 1, 0, 0, 1]; the sum is -4 - 4 - 0.4 - 0.4 + 3 + 3 + 0.5 = -2.3,
+    so ds = -2.3 / sqrt(7 * 3) = -0.50190.
     """
     raise NotImplementedError
