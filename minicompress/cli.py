@@ -34,6 +34,28 @@ commands:
 """
 
 
+CHECK_HELP = """\
+Grade students' exercise files against the reference. Each file is imported in its own
+process; each function is tried on hand-checkable cases, then on inputs Hypothesis draws,
+and reported as it is graded: PASS, or the failing input (labelled hand case or shrunk
+case) with expected vs received values and a hint for a known mistake. A function that
+runs minicompress code (the answer key) is flagged and fails; one that runs longer than
+--timeout fails and grading goes on. With several files, a score table follows.
+
+examples:
+  python -m minicompress check tutorials/exercises/ex01_pruning.py
+  python -m minicompress check submissions/                  # every .py file in the folder;
+                                                             # names must contain the exercise
+  python -m minicompress check --exercise ex01_pruning submissions/ --json scores.json
+
+exit codes:
+  0  every function of every file passes
+  1  some function fails
+  3  some file does not import (its own traceback is shown, nothing of the grader's)
+  2  bad arguments
+"""
+
+
 class Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line: ``prog: error: argument --x: ...``."""
 
@@ -210,16 +232,10 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_figures)
 
     p = sub.add_parser("check", help="grade exercise files (one, or a class's folder)",
-                       description="Grade students' exercise files against the reference. Each file is "
-                       "imported in its own process; each function is tried on hand-checkable cases, "
-                       "then on inputs Hypothesis draws, and reported as it is graded: PASS, or the "
-                       "failing input (the smallest Hypothesis finds) with expected vs received values "
-                       "and a hint for a known mistake. A function that runs minicompress code (the "
-                       "answer key) is flagged and fails. With several files, a score table follows. "
-                       "Exit code 0: everything passes; 1: some function does not; 3: some file does "
-                       "not import (its own traceback is shown); 2: bad arguments.")
+                       formatter_class=argparse.RawDescriptionHelpFormatter, description=CHECK_HELP)
     p.add_argument("files", nargs="+", metavar="FILE",
-                   help="exercise files, e.g. tutorials/exercises/ex01_pruning.py or submissions/*.py")
+                   help="exercise files or folders of them (every .py file directly inside), e.g. "
+                   "tutorials/exercises/ex01_pruning.py or submissions/")
     p.add_argument("--exercise", metavar="NAME",
                    help="the exercise the files answer (e.g. ex01_pruning); default: the one each file "
                    "name contains (alice_ex01_pruning.py)")

@@ -1,4 +1,5 @@
-"""Data: the bundled 5,000 real MNIST digits, and a reader for MNIST-format IDX files.
+"""Data: the bundled 5,000 real MNIST digits, a reader for MNIST-format IDX files, and
+shifted copies of images (moved, rotated, noisy) to test how a model generalises.
 
 ``load_mnist5k()`` needs no network: the digits ship inside the package
 (``minicompress/datasets/mnist5k.npz``, provenance in ``PROVENANCE.md`` beside it).
@@ -14,9 +15,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .nn._checks import check_int, check_rng
+from .nn._checks import check_array, check_float, check_int, check_rng
 
-__all__ = ["MNIST_MEAN", "MNIST_STD", "Split", "load_mnist5k", "normalize", "load_idx"]
+__all__ = ["MNIST_MEAN", "MNIST_STD", "Split", "load_mnist5k", "normalize", "load_idx",
+           "shift_images", "rotate_images", "add_noise", "shifted_test_sets"]
 
 #: Mean and standard deviation of MNIST training pixels scaled to [0, 1] (the usual values).
 MNIST_MEAN = 0.1307
@@ -160,3 +162,134 @@ def _read_at_most(fh, n: int, chunk: int = 2**24) -> bytes:
         parts.append(part)
         left -= len(part)
     return b"".join(parts)
+
+
+# ----------------------------------------------------------------------------- shifted images
+def _images(x) -> np.ndarray:
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"x must be an (N, C, H, W) numpy array of images; got {type(x).__name__}")
+    x = check_array(x, "x", finite=True)
+    if x.ndim != 4:
+        raise ValueError(f"x must be an (N, C, H, W) array of images; got shape {x.shape}")
+    return x
+
+
+def _per_image(v, name: str, n: int, *, integer: bool) -> np.ndarray:
+    """A scalar or an (N,) array -> an (N,) array (int64 or float64), checked."""
+    arr = np.asarray(v)
+    if arr.dtype.kind not in ("iu" if integer else "iuf") or arr.dtype == bool:
+        kind = "whole numbers of pixels" if integer else "numbers"
+        raise TypeError(f"{name} must be {kind} (a scalar or one per image); got dtype {arr.dtype}")
+    if arr.ndim == 0:
+        arr = np.full(n, arr)
+    if arr.shape != (n,):
+        raise ValueError(f"{name} must be a scalar or have one value per image, shape ({n},); "
+                         f"got shape {arr.shape}")
+    if not integer and not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite; got {arr[~np.isfinite(arr)][:3]}")
+    return arr.astype(np.int64 if integer else np.float64)
+
+
+def shift_images(x: np.ndarray, dy, dx) -> np.ndarray:
+    """Move every image by whole pixels: ``dy`` rows down and ``dx`` columns right.
+
+    ``out[n, c, i, j] = x[n, c, clip(i - dy_n, 0, H-1), clip(j - dx_n, 0, W-1)]``
+
+    Parameters
+    ----------
+    x : (N, C, H, W) images
+    dy, dx : int, or (N,) integer arrays (one shift per image); negative moves up / left;
+        |dy| < H and |dx| < W
+
+    Returns
+    -------
+    (N, C, H, W) array, same dtype as ``x``
+
+    Notes
+    -----
+    Vacated pixels copy the nearest border pixel (``np.pad(mode="edge")``): on MNIST that is
+    the background value, whatever the normalisation. One vectorised gather, no loop.
+    ``distill.jitter`` draws random shifts and calls this.
+    """
+    x = _images(x)
+    N, _, H, W = x.shape
+    dy, dx = _per_image(dy, "dy", N, integer=True), _per_image(dx, "dx", N, integer=True)
+    m = int(max(np.abs(dy).max(initial=0), np.abs(dx).max(initial=0)))
+    if m >= min(H, W):
+        raise ValueError(f"shifts must be smaller than the image size {(H, W)}; got up to {m} pixels")
+    padded = np.pad(x, ((0, 0), (0, 0), (m, m), (m, m)), mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (H, W), axis=(2, 3))
+    # windows[n, c, a, b] is the H x W crop starting at row a, column b of the padded image.
+    return np.ascontiguousarray(windows[np.arange(N), :, m - dy, m - dx])
+
+
+def rotate_images(x: np.ndarray, degrees) -> np.ndarray:
+    """Turn every image about its centre by ``degrees``, counter-clockwise as displayed.
+
+    Bilinear interpolation (``scipy.ndimage.rotate``, ``order=1``, ``reshape=False``): the
+    output pixel at offset p from the centre takes the input's value at ``R(-degrees) p``.
+
+    Parameters
+    ----------
+    x : (N, C, H, W) images
+    degrees : float, or an (N,) array (one angle per image)
+
+    Returns
+    -------
+    (N, C, H, W) array, same dtype as ``x``
+
+    Notes
+    -----
+    Pixels that come from outside the image copy the nearest border pixel
+    (``mode="nearest"``), the background on MNIST. A multiple of 90 degrees is
+    ``np.rot90`` up to float rounding of cos and sin.
+    """
+    from scipy import ndimage
+
+    x = _images(x)
+    angles = _per_image(degrees, "degrees", len(x), integer=False)
+    out = np.empty_like(x)
+    for n, angle in enumerate(angles):
+        out[n] = ndimage.rotate(x[n], angle, axes=(2, 1), reshape=False, order=1, mode="nearest")
+    return out
+
+
+def add_noise(x: np.ndarray, sigma: float, rng) -> np.ndarray:
+    """``x + sigma * z`` with z standard normal, drawn from ``rng``; same dtype as ``x``.
+
+    ``sigma`` is in the units of ``x``: on normalised MNIST (pixel / 255 - 0.1307) / 0.3081,
+    sigma = 0.5 is noise of 0.5 * 0.3081 = 0.15 of the pixel range. Nothing is clipped.
+    """
+    x = _images(x)
+    sigma = check_float(sigma, "sigma", low=0.0)
+    z = check_rng(rng).standard_normal(x.shape)
+    return (x + sigma * z).astype(x.dtype)
+
+
+def shifted_test_sets(x: np.ndarray, rng, *, pixels: int = 2, degrees: float = 15.0,
+                      sigma: float = 1.0) -> dict[str, np.ndarray]:
+    """Three shifted copies of the test images, to measure generalisation (section 7.2).
+
+    * ``"shift {pixels}px"``: every image moved ``pixels`` pixels up, down, left or right
+      (one of the four drawn per image);
+    * ``"rotate {degrees}deg"``: every image turned by +``degrees`` or -``degrees`` (drawn);
+    * ``"noise {sigma}"``: Gaussian noise of standard deviation ``sigma`` added
+      (:func:`add_noise`; in normalised units, 1.0 is 0.31 of the pixel range).
+
+    The labels do not change. Returns ``{name: (N, C, H, W) array}``, in that order; the
+    draws come from ``rng`` in that order too, so one seed gives the same three sets.
+    """
+    rng = check_rng(rng)
+    x = _images(x)
+    pixels = check_int(pixels, "pixels", low=1)
+    degrees = check_float(degrees, "degrees")
+    sigma = check_float(sigma, "sigma", low=0.0)
+    direction = rng.integers(0, 4, size=len(x))            # up, down, left, right
+    dy = np.array([-pixels, pixels, 0, 0])[direction]
+    dx = np.array([0, 0, -pixels, pixels])[direction]
+    sign = rng.choice(np.array([-1.0, 1.0]), size=len(x))
+    return {
+        f"shift {pixels}px": shift_images(x, dy, dx),
+        f"rotate {degrees:g}deg": rotate_images(x, degrees * sign),
+        f"noise {sigma:g}": add_noise(x, sigma, rng),
+    }

@@ -211,6 +211,10 @@ R(data.Split, "a record of four arrays, returned by load_mnist5k")
 E(data.load_mnist5k, seed=0, n_train_per_class=1)
 E(normalize, images=np.zeros((2, 28, 28), np.uint8))
 E(data.load_idx, path=IDX)  # bad files: tests/test_data.py
+E(data.shift_images, x=IMG, dy=1, dx=-1)
+E(data.rotate_images, x=IMG, degrees=15.0)
+E(data.add_noise, x=IMG, sigma=0.5, rng=0)
+E(data.shifted_test_sets, x=IMG, rng=0, pixels=2, degrees=15.0, sigma=1.0)
 # -- baselines
 E(baselines.build_model, name="convnet", rng=0)
 E(baselines.train_baseline, name="convnet", epochs=0, seed=0, verbose=False, record=SLOW)
@@ -279,6 +283,7 @@ E(grading.grade_function, student=None, check=None, record="grades one function 
 E(grading.grade_submission, path=EXERCISE, exercise="ex01_pruning",
   record="grades a file in a worker process")
 E(grading.check_files, paths=[EXERCISE], record="grades files (tests/test_grading*.py)")
+E(grading.submission_files, paths=[EXERCISE])
 
 # -- lowrank
 E(lowrank.svd_truncate, W=W, rank=2)

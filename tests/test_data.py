@@ -1,4 +1,4 @@
-"""minicompress.data: the bundled split and the IDX reader."""
+"""minicompress.data: the bundled split, the IDX reader, and shifted, rotated and noisy images."""
 
 import gzip
 import hashlib
@@ -7,8 +7,20 @@ from importlib import resources
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from minicompress.data import MNIST_MEAN, MNIST_STD, load_idx, load_mnist5k, normalize
+from minicompress.data import (
+    MNIST_MEAN,
+    MNIST_STD,
+    add_noise,
+    load_idx,
+    load_mnist5k,
+    normalize,
+    rotate_images,
+    shift_images,
+    shifted_test_sets,
+)
 
 
 # ----------------------------------------------------------------------------- mnist5k
@@ -163,3 +175,92 @@ def test_normalize_refuses_what_it_would_misread(images, error, match):
 def test_load_idx_path_type():
     with pytest.raises(TypeError, match="path must be a file path"):
         load_idx(None)
+
+
+# ----------------------------------------------------------------------------- shifted images
+def test_shift_by_hand():
+    x = np.arange(9.0).reshape(1, 1, 3, 3)            # [[0 1 2] [3 4 5] [6 7 8]]
+    right = shift_images(x, 0, 1)[0, 0]
+    np.testing.assert_array_equal(right, [[0, 0, 1], [3, 3, 4], [6, 6, 7]])  # edge copied in
+    down = shift_images(x, 1, 0)[0, 0]
+    np.testing.assert_array_equal(down, [[0, 1, 2], [0, 1, 2], [3, 4, 5]])
+    np.testing.assert_array_equal(shift_images(x, 0, 0), x)
+
+
+@given(st.integers(-3, 3), st.integers(-3, 3), st.sampled_from([np.float32, np.float64]))
+def test_shift_equals_roll_away_from_the_border(dy, dx, dtype):
+    x = np.random.default_rng(0).standard_normal((2, 1, 9, 9)).astype(dtype)
+    out = shift_images(x, dy, dx)
+    assert out.dtype == dtype and out.shape == x.shape
+    rolled = np.roll(x, (dy, dx), axis=(2, 3))
+    inner = (slice(None), slice(None), slice(3, 6), slice(3, 6))
+    np.testing.assert_array_equal(out[inner], rolled[inner])
+
+
+def test_shift_per_image_and_jitter_uses_it():
+    from minicompress.distill import jitter
+
+    x = np.random.default_rng(1).standard_normal((4, 1, 6, 6)).astype(np.float32)
+    out = shift_images(x, np.array([0, 1, -1, 2]), np.array([2, 0, -2, 1]))
+    for n, (dy, dx) in enumerate([(0, 2), (1, 0), (-1, -2), (2, 1)]):
+        np.testing.assert_array_equal(out[n], shift_images(x[n:n + 1], dy, dx)[0])
+    rng = np.random.default_rng(5)
+    dy, dx = rng.integers(-2, 3, size=4), rng.integers(-2, 3, size=4)
+    np.testing.assert_array_equal(jitter(x, 5), shift_images(x, dy, dx))  # the same draws
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda x: shift_images(x, 3, 0), ValueError, r"smaller than the image size \(3, 3\); got up to 3"),
+    (lambda x: shift_images(x, 0.5, 0), TypeError, "dy must be whole numbers of pixels"),
+    (lambda x: shift_images(x, np.array([1, 2]), 0), ValueError, r"one value per image, shape \(1,\)"),
+    (lambda x: shift_images(x[0], 1, 0), ValueError, r"\(N, C, H, W\) array of images; got shape"),
+    (lambda x: shift_images(x.tolist(), 1, 0), TypeError, "numpy array of images; got list"),
+    (lambda x: rotate_images(x, np.nan), ValueError, "degrees must be finite"),
+    (lambda x: add_noise(x, -1.0, 0), ValueError, "sigma"),
+])
+def test_shift_functions_refuse_bad_input(call, error, match):
+    with pytest.raises(error, match=match):
+        call(np.zeros((1, 1, 3, 3)))
+
+
+def test_rotate_by_hand_is_counter_clockwise_as_displayed():
+    x = np.zeros((1, 1, 5, 5))
+    x[0, 0, 2, 4] = 1.0                                # right of the centre
+    up = rotate_images(x, 90.0)[0, 0]
+    assert np.unravel_index(np.argmax(up), up.shape) == (0, 2)   # now above it
+    np.testing.assert_allclose(up, np.rot90(x[0, 0]), atol=1e-12)
+    np.testing.assert_array_equal(rotate_images(x, 0.0), x)
+
+
+@given(st.floats(-180, 180), st.sampled_from([np.float32, np.float64]))
+def test_rotate_keeps_a_constant_image_and_the_dtype(degrees, dtype):
+    x = np.full((2, 1, 7, 7), -0.4242, dtype)
+    out = rotate_images(x, degrees)
+    assert out.dtype == dtype
+    np.testing.assert_allclose(out, x, rtol=1e-6)   # every sample comes from inside or the border
+
+
+def test_noise_is_seeded_and_has_the_asked_spread():
+    x = np.zeros((100, 1, 10, 10), np.float32)
+    a, b = add_noise(x, 0.5, 3), add_noise(x, 0.5, 3)
+    np.testing.assert_array_equal(a, b)
+    assert a.dtype == np.float32
+    assert abs(a.std() - 0.5) < 0.02 and abs(a.mean()) < 0.02
+    np.testing.assert_array_equal(add_noise(x, 0.0, 0), x)
+
+
+def test_shifted_test_sets_move_turn_and_blur_every_image():
+    X = np.random.default_rng(0).standard_normal((40, 1, 12, 12)).astype(np.float32)
+    sets = shifted_test_sets(X, 0)
+    assert list(sets) == ["shift 2px", "rotate 15deg", "noise 1"]
+    assert all(v.shape == X.shape and v.dtype == np.float32 for v in sets.values())
+    moved = sets["shift 2px"]
+    candidates = [shift_images(X, dy, dx) for dy, dx in [(-2, 0), (2, 0), (0, -2), (0, 2)]]
+    for n in range(len(X)):   # each image is one of its four 2-pixel moves
+        assert sum(np.array_equal(moved[n], c[n]) for c in candidates) == 1
+    turned = sets["rotate 15deg"]
+    for n in range(len(X)):
+        assert any(np.allclose(turned[n], rotate_images(X[n:n + 1], a)[0]) for a in (15.0, -15.0))
+    assert abs(float((sets["noise 1"] - X).std()) - 1.0) < 0.05
+    again = shifted_test_sets(X, 0)
+    assert all(np.array_equal(again[k], sets[k]) for k in sets)

@@ -329,6 +329,25 @@ def test_check_grades_a_folder_with_a_score_table_and_json(tmp_path, capsys):
     assert [h["mistake"] for h in mask["hints"]] == ["le"]
 
 
+def test_check_grades_every_file_of_a_folder(tmp_path, capsys):
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    _write(folder, CORRECT_01, name="bob.py")
+    _write(folder, CORRECT_01, name="alice.py")
+    _write(folder, "", name="__init__.py")
+    (folder / "notes.txt").write_text("not python")
+    code = main(["check", "--exercise", "ex01_pruning", str(folder), "--max-examples", "0"])
+    out = capsys.readouterr().out
+    assert code == grading.EXIT_PASS
+    assert out.index("== alice.py") < out.index("== bob.py") and "__init__" not in out
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ValueError, match="folder .*empty' holds no .py file to grade"):
+        grading.submission_files([empty])
+    with pytest.raises(ValueError, match="an existing .py file or a folder of them; got .*notes.txt"):
+        grading.submission_files([folder / "notes.txt"])
+
+
 def test_max_examples_zero_runs_the_hand_cases_only(tmp_path, capsys):
     good = _write(tmp_path, CORRECT_01)
     assert main(["check", str(good), "--max-examples", "0"]) == grading.EXIT_PASS

@@ -31,12 +31,14 @@ from .session import (
     exercise_for,
     exercise_names,
     grade_submission,
+    submission_files,
 )
 
 __all__ = [
     "Check", "Mistake", "Difference", "difference", "show",
     "Result", "Failure", "GraderError", "grade_function",
     "StudentProcess", "InProcess", "CallTimeout", "WorkerDied",
-    "Submission", "grade_submission", "check_files", "checks_for", "exercise_for", "exercise_names",
+    "Submission", "grade_submission", "submission_files", "check_files", "checks_for", "exercise_for",
+    "exercise_names",
     "EXIT_PASS", "EXIT_FAIL", "EXIT_IMPORT",
 ]

@@ -18,7 +18,7 @@ from .process import StudentProcess
 from .report import as_json, render, render_import_error, score_table
 
 __all__ = ["EXIT_PASS", "EXIT_FAIL", "EXIT_IMPORT", "exercise_names", "checks_for", "exercise_for",
-           "Submission", "grade_submission", "check_files"]
+           "Submission", "grade_submission", "submission_files", "check_files"]
 
 EXIT_PASS, EXIT_FAIL, EXIT_IMPORT = 0, 1, 3
 _EXERCISES = Path(__file__).resolve().parents[1] / "exercises"
@@ -91,15 +91,30 @@ def grade_submission(path, exercise: str, *, max_examples: int = 100, timeout: f
     return sub
 
 
+def submission_files(paths) -> list[Path]:
+    """The files to grade: each ``.py`` file given, and for a folder every ``*.py`` file
+    directly inside it, by name (``__init__.py`` and hidden files left out)."""
+    files = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            inside = sorted(f for f in p.glob("*.py") if f.is_file() and not f.name.startswith(("_", ".")))
+            if not inside:
+                raise ValueError(f"folder {str(p)!r} holds no .py file to grade")
+            files.extend(inside)
+        elif p.is_file() and p.suffix == ".py":
+            files.append(p)
+        else:
+            raise ValueError(f"file must be an existing .py file or a folder of them; got {str(p)!r}")
+    return files
+
+
 def check_files(paths, *, exercise: str | None = None, max_examples: int = 100, timeout: float = 3.0,
                 json_path=None, out=print) -> int:
-    """Grade every file, print as results come, then the score table; return the exit code."""
-    paths = [Path(p) for p in paths]
-    if not paths:
+    """Grade every file (a folder: every .py file in it), print as results come, then the score
+    table; return the exit code."""
+    if not list(paths):
         raise ValueError("no files to grade; give one or more exercise files")
-    for p in paths:
-        if not p.is_file() or p.suffix != ".py":
-            raise ValueError(f"file must be an existing .py file; got {str(p)!r}")
+    paths = submission_files(paths)
     if max_examples < 0:
         raise ValueError(f"max_examples must be >= 0 (0: the hand cases only); got {max_examples}")
     if not timeout > 0:

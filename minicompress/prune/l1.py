@@ -28,7 +28,9 @@ def l1_penalty(model, lam: float, *, include=("weight",)):
     ----------
     model : Module
     lam : float >= 0, the regularisation coefficient lambda
-    include : last name components penalised (default weights only, as pruning)
+    include : last name components penalised. The default, weights only, is what pruning
+        removes; the text's sum runs over "n, the number of model parameters", biases
+        included: ``include=("weight", "bias")`` is that objective.
 
     Returns
     -------
