@@ -17,6 +17,7 @@ def test_deep_compression_section_claims_hold():
     assert ratio > 70
     on_disk = namespace["on_disk"]
     assert on_disk["fp32.npz"] / on_disk["deep.npz"] >= 40  # the bar, on disk
+    assert on_disk["deep-packed.npz"] < on_disk["deep.npz"] - 12 * 200  # 12 fewer members
     accuracy = namespace["metrics"].accuracy(namespace["fresh"], namespace["X_test"], namespace["y_test"])
     loss = 100 * (namespace["ref_acc"] - accuracy)
     assert loss <= 1.0
