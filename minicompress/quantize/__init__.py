@@ -48,7 +48,7 @@ from .qat import (
     prepare_qat,
 )
 from .ternary import ternarize
-from .xnor import convert_xnor, prepare_xnor
+from .xnor import XnorConv2d, XnorLinear, convert_xnor, prepare_xnor
 
 __all__ = [
     "binarize", "binarize_scaled", "ternarize", "int8_quantize", "int8_dequantize",
@@ -60,4 +60,5 @@ __all__ = [
     "ShadowClip", "DynamicQuantLinear", "CentroidHook", "gptq", "gptq_column_update",
     "gptq_hessian_inverse", "equalize", "bias_correction", "adaround", "ActQuant",
     "calibrate_activations", "lsq_forward", "lsq_backward", "prepare_xnor", "convert_xnor",
+    "XnorLinear", "XnorConv2d",
 ]
