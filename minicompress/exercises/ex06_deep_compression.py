@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import formats, quantize
 from ..grading import Check, Difference, Mistake
+from ..grading.checks import form_difference
 from ..grading.strategies import hnp, st
 
 
@@ -70,14 +71,9 @@ def _positions_args(draw):
 # ----------------------------------------------------------------------------- Huffman, by invariants
 def _huffman_problem(counts, got, best_bits):
     """None if ``got`` are the lengths of a Huffman code for ``counts``, else why not."""
-    if not isinstance(got, np.ndarray):
-        return Difference("type", f"returned {type(got).__name__}; expected a NumPy array of code lengths, "
-                                  f"one per symbol (np.asarray makes one)")
-    if got.shape != counts.shape:
-        return Difference("shape", f"the shapes differ: expected {counts.shape} (one length per symbol), "
-                                   f"received {got.shape}")
-    if got.dtype.kind not in "iu":
-        return Difference("dtype", f"dtype {got.dtype}; expected integer lengths (astype(np.int64))")
+    form = form_difference(np.zeros(counts.shape, np.int64), got)  # one integer length per symbol
+    if form is not None:
+        return form
     used = counts > 0
     if np.any(got[~used] != 0):
         return Difference("value", "a symbol with count 0 gets no code: its length is 0")

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..nn._checks import check_choice, check_float
 
-__all__ = ["Check", "Mistake", "Difference", "difference", "show"]
+__all__ = ["Check", "Mistake", "Difference", "difference", "form_difference", "show"]
 
 #: dtype kinds that count as the same kind of number when a check does not ask for the exact dtype
 _KIND_GROUP = {"b": "bool", "i": "integer", "u": "integer", "f": "float", "c": "complex"}
@@ -42,6 +42,26 @@ def _is_real(x) -> bool:
     if isinstance(x, np.ndarray):
         return x.shape == () and x.dtype.kind in "iuf"
     return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_))
+
+
+def form_difference(expected: np.ndarray, got, *, dtype: str = "kind", where: str = "") -> Difference | None:
+    """None if ``got`` is an array of ``expected``'s shape and kind of dtype (the exact dtype
+    when ``dtype="exact"``), else the :class:`Difference`: the part of :func:`difference`
+    that a check comparing values its own way (e.g. by invariants) also needs."""
+    at = f"{where}: " if where else ""
+    if not isinstance(got, np.ndarray):
+        return Difference("type", f"{at}returned {type(got).__name__}; expected a NumPy array "
+                                  f"of shape {expected.shape} (np.asarray makes one)")
+    if got.shape != expected.shape:
+        return Difference("shape", f"{at}the shapes differ: expected {expected.shape}, "
+                                   f"received {got.shape}")
+    if dtype == "exact" and got.dtype != expected.dtype:
+        return Difference("dtype", f"{at}dtype {got.dtype}; expected {expected.dtype}, as the exercise "
+                                   f"asks (e.g. w's own dtype: np.where(...).astype(w.dtype))")
+    if _KIND_GROUP.get(got.dtype.kind) != _KIND_GROUP.get(expected.dtype.kind):
+        kind = _KIND_GROUP.get(expected.dtype.kind)
+        return Difference("dtype", f"{at}dtype {got.dtype}; expected {kind} values ({expected.dtype})")
+    return None
 
 
 def difference(expected, got, *, rtol: float = 1e-5, atol: float = 1e-6, dtype: str = "kind",
@@ -71,18 +91,9 @@ def difference(expected, got, *, rtol: float = 1e-5, atol: float = 1e-6, dtype: 
             return None
         return Difference("type", f"{at}returned {type(got).__name__}; expected None")
     if isinstance(expected, np.ndarray):
-        if not isinstance(got, np.ndarray):
-            return Difference("type", f"{at}returned {type(got).__name__}; expected a NumPy array "
-                                      f"of shape {expected.shape} (np.asarray makes one)")
-        if got.shape != expected.shape:
-            return Difference("shape", f"{at}the shapes differ: expected {expected.shape}, "
-                                       f"received {got.shape}")
-        if dtype == "exact" and got.dtype != expected.dtype:
-            return Difference("dtype", f"{at}dtype {got.dtype}; expected {expected.dtype}, as the exercise "
-                                       f"asks (e.g. w's own dtype: np.where(...).astype(w.dtype))")
-        if _KIND_GROUP.get(got.dtype.kind) != _KIND_GROUP.get(expected.dtype.kind):
-            kind = _KIND_GROUP.get(expected.dtype.kind)
-            return Difference("dtype", f"{at}dtype {got.dtype}; expected {kind} values ({expected.dtype})")
+        form = form_difference(expected, got, dtype=dtype, where=where)
+        if form is not None:
+            return form
         if expected.dtype.kind in "biu":
             ok = np.array_equal(expected, got)
         else:
