@@ -199,6 +199,10 @@ def test_greedy_path_ties_go_to_the_first_layer_then_the_first_option():
     assert greedy_path([[10, 5], [10, 5]], [[0, 1], [0, 1]], eps=0.01) == [(0, 0), (1, 0), (1, 1)]
     # two options with the same score in one layer: the first option
     assert greedy_path([[10, 6, 2]], [[0, 1, 2]], eps=0.01) == [(0,), (1,), (2,)]
+    # a tie across layers at different options: the layer decides first, not the option
+    # (layer 0 -> option 2 and layer 1 -> option 1 both save 5 bits for 1 point)
+    assert greedy_path([[10, 8, 5], [10, 5, 9]], [[0, 1, 1], [0, 1, 1]], eps=0.01) == [
+        (0, 0), (2, 0), (2, 1)]
 
 
 @given(st.integers(1, 4), st.integers(1, 6), st.integers(0, 2**32 - 1))

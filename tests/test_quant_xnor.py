@@ -91,14 +91,15 @@ def test_ste_gradients_are_the_derivatives_of_their_surrogates(kind):
 
 
 def test_kinks_pass_at_the_window_edges():
-    layer = XnorLinear(Linear(2, 1, bias=False, rng=0).to(np.float64))
-    layer.params["weight"][...] = [[1.0, -0.5]]  # |w| = 1 is inside (closed)
-    x = np.array([[1.0, -3.0]])  # beta = 2: |1| <= 2 passes, |-3| > 2 does not
+    layer = XnorLinear(Linear(3, 1, bias=False, rng=0).to(np.float64))
+    layer.params["weight"][...] = [[1.0, -0.5, 1.5]]  # alpha = 1; |w| = 1 is inside (closed)
+    x = np.array([[1.0, -3.0, 2.0]])  # beta = 2: |1| < 2 and |2| = 2 pass (closed), |-3| > 2 not
+    assert activation_scale(x)[0] == 2.0
     layer.forward(x)
     dx = layer.backward(np.ones((1, 1)))
-    np.testing.assert_allclose(dx, [[0.75, 0.0]])  # alpha = 0.75, sign(w0) = +1
-    assert layer.grads["weight"][0, 0] != 0
-    assert activation_scale(np.array([[1.0, -3.0]]))[0] == 2.0
+    np.testing.assert_array_equal(dx, [[1.0, 0.0, 1.0]])  # dy sign(w) alpha 1[|x| <= beta]
+    # dw = dy beta sign(x) 1[|w| <= 1]: w0 = 1 on the closed end passes, w2 = 1.5 does not
+    np.testing.assert_array_equal(layer.grads["weight"], [[2.0, -2.0, 0.0]])
 
 
 def test_prepare_and_convert_xnor_and_errors():

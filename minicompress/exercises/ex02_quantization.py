@@ -161,12 +161,12 @@ def _part(f, i):
     return lambda *args: f(*args)[i]
 
 
-def _twn(w, *, strict=True, alpha_all=False, factor_of_max=False):
+def _twn(w, *, strict=True, alpha_all=False, factor_of_max=False, empty=0.0):
     a = np.abs(w)
     delta = 0.7 * (a.max() if factor_of_max else a.mean())
     keep = a > delta if strict else a >= delta
     t = np.where(keep, np.sign(w), 0).astype(w.dtype)
-    alpha = float(a.mean()) if alpha_all else (float(a[keep].mean()) if keep.any() else 0.0)
+    alpha = float(a.mean()) if alpha_all else (float(a[keep].mean()) if keep.any() else empty)
     return t, alpha
 
 
@@ -213,7 +213,8 @@ CHECKS = [
                       wrong=lambda w: np.where(w > 0, 1, -1).astype(w.dtype)),
           )),
     Check("ternarize", ternarize, _weights, dtype="exact",
-          hand_cases=((np.array([0.7, -1.3]),), (np.array([1.0, -0.1, 0.2, -2.0]),), (_FLOAT32,)),
+          hand_cases=((np.array([0.7, -1.3]),), (np.array([1.0, -0.1, 0.2, -2.0]),), (_FLOAT32,),
+                      (np.zeros(3),)),
           mistakes=(
               Mistake("ge_delta", "a weight exactly at the threshold becomes 0: keep |w| > delta (strict).",
                       wrong=lambda w: _twn(w, strict=False)),
@@ -222,6 +223,9 @@ CHECKS = [
                       part=1, wrong=lambda w: float(np.abs(w).mean())),
               Mistake("delta_max", "TWN's threshold is 0.7 * mean(|w|), not 0.7 * max(|w|).",
                       wrong=lambda w: _twn(w, factor_of_max=True)),
+              Mistake("empty_mean", "when no weight exceeds delta (an all-zero w), alpha is 0.0: the mean "
+                      "of no values is NaN, so test keep.any() first.",
+                      part=1, wrong=lambda w: _twn(w, empty=float("nan"))[1]),
           )),
     Check("int8_quantize", int8_quantize, _int8_args, params=("w", "scale"), compare=_int8_compare,
           hand_cases=((np.array([0.5, -1.0, 0.25, 0.0]),), (np.array([127.0, 0.5, 1.5, -2.5]),),

@@ -64,19 +64,23 @@ def _bitmask_wrong(*, nonzero_codes=True, whole_bytes=True, scales="row", header
 def _walk(sizes, losses, eps, *, score="ratio", ties="first", start=True, use_eps=True):
     state = [0] * len(sizes)
     path = [tuple(state)] if start else []
+    L, O = sizes.shape
+    if ties == "option_first":  # option-major: a tie goes to the smallest option, then layer
+        moves = [(layer, option) for option in range(O) for layer in range(L)]
+    else:
+        moves = [(layer, option) for layer in range(L) for option in range(O)]
     while True:
         best = None
-        for layer in range(len(sizes)):
-            for option in range(sizes.shape[1]):
-                saved = sizes[layer, state[layer]] - sizes[layer, option]
-                if saved <= 0:
-                    continue
-                extra = losses[layer, option] - losses[layer, state[layer]]
-                with np.errstate(all="ignore"):
-                    cost = max(extra, eps) if use_eps else np.float64(extra)
-                    value = saved if score == "saved" else saved / cost
-                if best is None or value > best[0] or (ties == "last" and value == best[0]):
-                    best = (value, layer, option)
+        for layer, option in moves:
+            saved = sizes[layer, state[layer]] - sizes[layer, option]
+            if saved <= 0:
+                continue
+            extra = losses[layer, option] - losses[layer, state[layer]]
+            with np.errstate(all="ignore"):
+                cost = max(extra, eps) if use_eps else np.float64(extra)
+                value = saved if score == "saved" else saved / cost
+            if best is None or value > best[0] or (ties == "last" and value == best[0]):
+                best = (value, layer, option)
         if best is None:
             return path
         state[best[1]] = best[2]
@@ -107,7 +111,9 @@ CHECKS = [
     Check("greedy_path", greedy_path, _greedy_args, compare=_same_path,
           hand_cases=((_SIZES, _LOSSES, 0.01),
                       (np.array([[10.0, 5.0], [10.0, 5.0]]), np.array([[0.0, 1.0], [0.0, 1.0]]), 0.01),
-                      (np.array([[10.0, 6.0, 5.0]]), np.array([[0.5, 0.2, 0.6]]), 0.01)),
+                      (np.array([[10.0, 6.0, 5.0]]), np.array([[0.5, 0.2, 0.6]]), 0.01),
+                      (np.array([[10.0, 8.0, 5.0], [10.0, 5.0, 9.0]]),
+                       np.array([[0.0, 1.0, 1.0], [0.0, 1.0, 1.0]]), 0.01)),
           mistakes=(
               Mistake("bits_saved", "rank the moves by bits saved PER POINT of loss, "
                       "(saved bits) / max(loss increase, eps), not by the bits saved alone.",
@@ -115,6 +121,10 @@ CHECKS = [
               Mistake("ties_last", "ties go to the smallest layer, then the smallest option: keep the first "
                       "maximum (a strict >, as np.argmax does).",
                       wrong=lambda s, l, e: _walk(s, l, e, ties="last")),
+              Mistake("ties_option_first", "ties go to the smallest LAYER first, then the smallest option: "
+                      "loop over the layers outside and the options inside (np.argmax on the (L, O) "
+                      "score array does that), not options outside.",
+                      wrong=lambda s, l, e: _walk(s, l, e, ties="option_first")),
               Mistake("no_start", "the path starts with the starting state (0, ..., 0) itself.",
                       wrong=lambda s, l, e: _walk(s, l, e, start=False)),
               Mistake("no_eps", "charge every move at least eps: max(loss increase, eps). A free move "

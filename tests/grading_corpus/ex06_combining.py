@@ -90,6 +90,24 @@ def greedy_path__ties_last(sizes, losses, eps):  # the issue's reversed tie orde
     return _greedy(sizes, losses, eps, ties_last=True)
 
 
+def greedy_path__ties_option_first(sizes, losses, eps):  # options outside, layers inside
+    sizes, losses = np.asarray(sizes, float), np.asarray(losses, float)
+    state, path = [0] * len(sizes), [(0,) * len(sizes)]
+    while True:
+        best = None
+        for o in range(sizes.shape[1]):
+            for l in range(len(sizes)):
+                saved = sizes[l, state[l]] - sizes[l, o]
+                if saved > 0:
+                    score = saved / max(losses[l, o] - losses[l, state[l]], eps)
+                    if best is None or score > best[0]:
+                        best = (score, l, o)
+        if best is None:
+            return path
+        state[best[1]] = best[2]
+        path.append(tuple(state))
+
+
 def greedy_path__no_start(sizes, losses, eps):
     return _greedy(sizes, losses, eps, start=False)
 
