@@ -48,3 +48,39 @@ def trained_lenet300():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+# ----------------------------------------------------------------------------- tutorials
+def _uses_tutorials(item) -> bool:
+    """Whether a test reads a tutorial's run (tests/tutorial_runner.py's run_notebook or
+    run_tutorial), by the names its module or its own code uses."""
+    function = getattr(item, "function", None)
+    if function is None:
+        return False
+    names = set(vars(item.module)) if getattr(item, "module", None) else set()
+    code = function.__code__
+    names |= set(code.co_names) | set(code.co_varnames)
+    return bool(names & {"run_notebook", "run_tutorial"})
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Start the tutorials in their kernel (another process) as soon as the session is
+    collected, and run the tests that read them last: the rest of the suite runs meanwhile,
+    on the other core.  The order within each group is kept."""
+    reading = [item for item in items if _uses_tutorials(item)]
+    if not reading:
+        return
+    others = [item for item in items if not _uses_tutorials(item)]
+    items[:] = others + reading
+    from tests.tutorial_runner import TUTORIALS, submit
+
+    for path in TUTORIALS:
+        submit(path.name)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    import sys
+
+    runner = sys.modules.get("tests.tutorial_runner")
+    if runner is not None:
+        runner.cancel_pending()

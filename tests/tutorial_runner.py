@@ -18,7 +18,10 @@ What the tests check (tests/test_tutorials.py)
    to that directory and restores NumPy's print options. Imported modules stay loaded, so a
    baseline trained by one tutorial (``baselines.baseline`` caches per process) is not
    trained again by the next. The kernel imports this checkout's package (it is put first
-   on the kernel's ``PYTHONPATH``).
+   on the kernel's ``PYTHONPATH``). A test session that reads tutorials starts all of them
+   in the kernel as soon as it is collected, from a worker thread, and runs the tests that
+   read them last (tests/conftest.py): the kernel is another process, so the rest of the
+   suite runs meanwhile on the other core.
 2. What each block prints matches its shown output, by the rules of tests/tutorial_outputs.py:
    text exactly (runs of spaces aside), ``...`` for anything, integers exactly, other
    numbers within one unit of their last shown digit plus a relative 1e-4. A shown output
@@ -74,7 +77,9 @@ import os
 import re
 import sys
 import tempfile
+import threading
 import traceback
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -322,10 +327,41 @@ def _text(outputs) -> tuple[str, str]:
     return "".join(printed), "".join(stderr)
 
 
-@cache
+# The kernel is driven from one worker thread, so that the tutorials can run while this
+# process does something else (tests/conftest.py starts them at the beginning of a test
+# session that will need them, and the unit tests run meanwhile: the kernel is another
+# process, so the two use two cores).  Every kernel call happens in that thread.
+_WORKER: ThreadPoolExecutor | None = None
+_RUNS: dict[str, Future] = {}
+_LOCK = threading.Lock()
+
+
+def submit(name: str) -> Future:
+    """The (future) run of ``tutorials/<name>`` in the kernel, started once per process."""
+    global _WORKER
+    with _LOCK:
+        if name not in _RUNS:
+            if _WORKER is None:
+                _WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tutorial-kernel")
+            _RUNS[name] = _WORKER.submit(_run_notebook, name)
+        return _RUNS[name]
+
+
+def cancel_pending() -> None:
+    """Drop the runs not started yet (a session that stops early does not wait for them)."""
+    with _LOCK:
+        for future in _RUNS.values():
+            future.cancel()
+
+
 def run_notebook(name: str) -> NotebookRun:
     """Execute ``tutorials/<name>`` as its notebook, in the shared kernel, from a fresh
-    temporary directory; once per process. A failing cell raises TutorialError."""
+    temporary directory; once per process (a second call returns the same run). A failing
+    cell raises TutorialError."""
+    return submit(name).result()
+
+
+def _run_notebook(name: str) -> NotebookRun:
     from nbclient.exceptions import CellExecutionError
 
     from tests.tutorial_notebooks import notebook
