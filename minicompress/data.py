@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .nn._checks import check_array, check_float, check_int, check_rng
+from .nn._checks import as_array, check_array, check_float, check_int, check_rng, described
 
 __all__ = ["MNIST_MEAN", "MNIST_STD", "Split", "load_mnist5k", "normalize", "load_idx",
            "shift_images", "rotate_images", "add_noise", "shifted_test_sets"]
@@ -176,15 +176,15 @@ def _images(x) -> np.ndarray:
 
 def _per_image(v, name: str, n: int, *, integer: bool) -> np.ndarray:
     """A scalar or an (N,) array -> an (N,) array (int64 or float64), checked."""
-    arr = np.asarray(v)
+    arr = as_array(v, name)
     if arr.dtype.kind not in ("iu" if integer else "iuf") or arr.dtype == bool:
         kind = "whole numbers of pixels" if integer else "numbers"
-        raise TypeError(f"{name} must be {kind} (a scalar or one per image); got dtype {arr.dtype}")
+        raise TypeError(f"{name} must be {kind} (a scalar or one per image); got {described(v, arr)}")
     if arr.ndim == 0:
         arr = np.full(n, arr)
     if arr.shape != (n,):
-        raise ValueError(f"{name} must be a scalar or have one value per image, shape ({n},); "
-                         f"got shape {arr.shape}")
+        got = f"shape {arr.shape}" if isinstance(v, np.ndarray) else f"{described(v, arr)}, shape {arr.shape}"
+        raise ValueError(f"{name} must be a scalar or have one value per image, shape ({n},); got {got}")
     if not integer and not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite; got {arr[~np.isfinite(arr)][:3]}")
     return arr.astype(np.int64 if integer else np.float64)
@@ -214,9 +214,11 @@ def shift_images(x: np.ndarray, dy, dx) -> np.ndarray:
     x = _images(x)
     N, _, H, W = x.shape
     dy, dx = _per_image(dy, "dy", N, integer=True), _per_image(dx, "dx", N, integer=True)
+    for name, d in (("dy", dy), ("dx", dx)):
+        if np.abs(d).max(initial=0) >= min(H, W):
+            raise ValueError(f"{name} must be smaller than the image size {(H, W)} in magnitude; got "
+                             f"{d[np.argmax(np.abs(d))]} pixels")
     m = int(max(np.abs(dy).max(initial=0), np.abs(dx).max(initial=0)))
-    if m >= min(H, W):
-        raise ValueError(f"shifts must be smaller than the image size {(H, W)}; got up to {m} pixels")
     padded = np.pad(x, ((0, 0), (0, 0), (m, m), (m, m)), mode="edge")
     windows = np.lib.stride_tricks.sliding_window_view(padded, (H, W), axis=(2, 3))
     # windows[n, c, a, b] is the H x W crop starting at row a, column b of the padded image.

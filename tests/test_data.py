@@ -210,7 +210,7 @@ def test_shift_per_image_and_jitter_uses_it():
 
 
 @pytest.mark.parametrize("call, error, match", [
-    (lambda x: shift_images(x, 3, 0), ValueError, r"smaller than the image size \(3, 3\); got up to 3"),
+    (lambda x: shift_images(x, 3, 0), ValueError, r"dy must be smaller than the image size \(3, 3\) .*got 3"),
     (lambda x: shift_images(x, 0.5, 0), TypeError, "dy must be whole numbers of pixels"),
     (lambda x: shift_images(x, np.array([1, 2]), 0), ValueError, r"one value per image, shape \(1,\)"),
     (lambda x: shift_images(x[0], 1, 0), ValueError, r"\(N, C, H, W\) array of images; got shape"),

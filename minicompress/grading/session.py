@@ -94,6 +94,13 @@ def grade_submission(path, exercise: str, *, max_examples: int = 100, timeout: f
 def submission_files(paths) -> list[Path]:
     """The files to grade: each ``.py`` file given, and for a folder every ``*.py`` file
     directly inside it, by name (``__init__.py`` and hidden files left out)."""
+    if isinstance(paths, (str, Path)) or not isinstance(paths, (list, tuple)):
+        raise TypeError(f"paths must be a list of files or folders (str or pathlib.Path); got "
+                        f"{paths!r} ({type(paths).__name__})")
+    bad = [p for p in paths if not isinstance(p, (str, Path))]
+    if bad:
+        raise TypeError(f"paths must hold str or pathlib.Path entries; got {bad[0]!r} "
+                        f"({type(bad[0]).__name__})")
     files = []
     for p in map(Path, paths):
         if p.is_dir():
